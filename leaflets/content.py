@@ -1,0 +1,299 @@
+"""``minwon24.toml`` -> a validated, typed :class:`Content`.
+
+This is the only module that reads the content file. Every rule a staff
+member can break is checked here, once, and reported as a
+:class:`~leaflets.errors.DataError` naming the file, field and value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from leaflets.errors import DataError, MissingGlyphError
+from leaflets.korean import font_coverage
+
+MAX_FEE = 1_000_000
+MIN_FEE_ROWS, MAX_FEE_ROWS = 1, 8
+MIN_STEPS, MAX_STEPS = 1, 6
+MAX_TEXT = 500
+# At error correction M, 100 bytes fit QR version 6 (49 modules with the
+# quiet zone): 0.49 mm modules on the pocket's 24 mm symbol.
+MAX_URL_BYTES = 100
+TRIM_RANGE_MM = (50, 600)
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    url: str
+    publisher: str
+
+
+@dataclass(frozen=True)
+class Fee:
+    """One row of the fee comparison, amounts in 원 (0 means free)."""
+
+    document: str
+    counter: int
+    kiosk: int
+    online: int
+
+
+@dataclass(frozen=True)
+class FeeTable:
+    title: str
+    document_label: str
+    counter_label: str
+    kiosk_label: str
+    online_label: str
+    free_label: str
+
+
+@dataclass(frozen=True)
+class HowTo:
+    title: str
+    steps: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True)
+class Poster:
+    """붙임 2-가: the A4 poster."""
+
+    trim_mm: tuple[float, float]
+    headline: str
+    lead: str
+
+
+@dataclass(frozen=True)
+class Pocket:
+    """붙임 2-나: the double-sided pocket leaflet."""
+
+    trim_mm: tuple[float, float]
+    front_title: str
+    back_headline: str
+    lead: str
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything the printed pieces say, validated."""
+
+    path: Path
+    sha256: str
+    service: Service
+    fee_table: FeeTable
+    fees: tuple[Fee, ...]
+    howto: HowTo
+    qr_caption: str
+    poster: Poster
+    pocket: Pocket
+
+    def trim_mm(self, product: str) -> tuple[float, float]:
+        """The trim size of ``product`` ('poster-a4' or 'pocket')."""
+        return {"poster-a4": self.poster, "pocket": self.pocket}[product].trim_mm
+
+
+def load_content(path: str | Path) -> Content:
+    """Read and validate a content file; raise DataError on any problem."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(path, "(파일)", "파일을 찾을 수 없습니다") from None
+    except OSError as error:
+        raise DataError(path, "(파일)", f"파일을 읽을 수 없습니다: {error.strerror}") from None
+    return parse_content(raw, path)
+
+
+def parse_content(raw: bytes, path: str | Path = "minwon24.toml") -> Content:
+    """Validate the bytes of a content file; ``path`` only names it in errors."""
+    path = Path(path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DataError(path, "(파일)", "UTF-8 텍스트 파일이 아닙니다") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line = _toml_error_line(str(error))
+        lines = text.splitlines()
+        shown = lines[line - 1].strip() if line and line <= len(lines) else None
+        raise DataError(
+            path, "(문법)", f"TOML 문법 오류 ({error})", value=shown, line=line,
+            allowed="글자는 \"큰따옴표\" 안에, 금액은 숫자만, 항목마다 '이름 = 값' 한 줄",
+        ) from None
+    reader = _Reader(path)
+    content = reader.content(doc, hashlib.sha256(raw).hexdigest())
+    reader.check_glyphs(doc)
+    return content
+
+
+def _toml_error_line(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else None
+
+
+class _Reader:
+    """Walks the parsed TOML, checking each table against its fields."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, field, problem, value=None, allowed=None):
+        raise DataError(self.path, field, problem, value=value, allowed=allowed)
+
+    def table(self, parent, key, where, fields):
+        field = f"{where}.{key}" if where else key
+        if key not in parent:
+            self.fail(field, "필수 항목이 없습니다", allowed=f"[{field}] 표")
+        value = parent[key]
+        if not isinstance(value, dict):
+            self.fail(field, "표(table)여야 합니다", value)
+        self.no_unknown(value, field, fields)
+        return value
+
+    def no_unknown(self, table, where, fields):
+        for key in table:
+            if key not in fields:
+                self.fail(f"{where}.{key}" if where else key, "알 수 없는 항목입니다",
+                          allowed=", ".join(fields))
+
+    def text(self, table, key, where, *, max_len=MAX_TEXT):
+        field = f"{where}.{key}"
+        if key not in table:
+            self.fail(field, "필수 항목이 없습니다", allowed="글자(문자열)")
+        value = table[key]
+        if not isinstance(value, str):
+            self.fail(field, "글자(문자열)여야 합니다", value, "따옴표로 감싼 글자")
+        if not value.strip():
+            self.fail(field, "비어 있습니다", value, "한 글자 이상")
+        if len(value) > max_len:
+            self.fail(field, f"너무 깁니다 ({len(value)}자)", value[:40] + "…",
+                      f"{max_len}자 이하")
+        return value.strip()
+
+    def amount(self, table, key, where):
+        field = f"{where}.{key}"
+        if key not in table:
+            self.fail(field, "필수 항목이 없습니다", allowed=f"0~{MAX_FEE:,} 사이의 정수(원)")
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(field, "금액은 정수(원)여야 합니다", value,
+                      f"0~{MAX_FEE:,} 사이의 정수, 따옴표·쉼표 없이 (예: 1000)")
+        if not 0 <= value <= MAX_FEE:
+            self.fail(field, "금액이 범위를 벗어났습니다", value,
+                      f"0~{MAX_FEE:,} 사이의 정수 (0은 '무료')")
+        return value
+
+    def trim(self, table, where):
+        field = f"{where}.trim_mm"
+        value = table.get("trim_mm")
+        allowed = f"[가로, 세로] mm, 각각 {TRIM_RANGE_MM[0]}~{TRIM_RANGE_MM[1]} (예: [105, 148])"
+        if value is None:
+            self.fail(field, "필수 항목이 없습니다", allowed=allowed)
+        if (not isinstance(value, list) or len(value) != 2
+                or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)):
+            self.fail(field, "재단 크기 형식이 틀렸습니다", value, allowed)
+        if not all(TRIM_RANGE_MM[0] <= v <= TRIM_RANGE_MM[1] for v in value):
+            self.fail(field, "재단 크기가 범위를 벗어났습니다", value, allowed)
+        return (float(value[0]), float(value[1]))
+
+    def content(self, doc, sha256) -> Content:
+        self.no_unknown(doc, "", TOP_LEVEL)
+        service = self.table(doc, "service", "", ("name", "url", "publisher"))
+        url = self.text(service, "url", "service")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or " " in url:
+            self.fail("service.url", "인터넷 주소 형식이 아닙니다", url,
+                      "http:// 또는 https:// 로 시작하는 주소")
+        if len(url.encode("utf-8")) > MAX_URL_BYTES:
+            self.fail("service.url", "주소가 너무 길어 QR코드가 인쇄 크기에 들어가지 않습니다",
+                      url, f"{MAX_URL_BYTES}바이트 이하의 주소")
+        labels = self.table(doc, "fee_table", "", FEE_TABLE_FIELDS)
+        howto = self.table(doc, "howto", "", ("title", "steps", "note"))
+        qr = self.table(doc, "qr", "", ("caption",))
+        poster = self.table(doc, "poster-a4", "", ("trim_mm", "headline", "lead"))
+        pocket = self.table(doc, "pocket", "", ("trim_mm", "front_title", "back_headline", "lead"))
+        return Content(
+            path=self.path,
+            sha256=sha256,
+            service=Service(self.text(service, "name", "service"), url,
+                            self.text(service, "publisher", "service")),
+            fee_table=FeeTable(*(self.text(labels, key, "fee_table") for key in FEE_TABLE_FIELDS)),
+            fees=self.fees(doc),
+            howto=HowTo(self.text(howto, "title", "howto"), self.steps(howto),
+                        self.text(howto, "note", "howto")),
+            qr_caption=self.text(qr, "caption", "qr"),
+            poster=Poster(self.trim(poster, "poster-a4"),
+                          self.text(poster, "headline", "poster-a4"),
+                          self.text(poster, "lead", "poster-a4")),
+            pocket=Pocket(self.trim(pocket, "pocket"),
+                          self.text(pocket, "front_title", "pocket"),
+                          self.text(pocket, "back_headline", "pocket"),
+                          self.text(pocket, "lead", "pocket")),
+        )
+
+    def fees(self, doc) -> tuple[Fee, ...]:
+        rows = doc.get("fees")
+        allowed = f"[[fees]] 표 {MIN_FEE_ROWS}~{MAX_FEE_ROWS}개"
+        if rows is None:
+            self.fail("fees", "수수료 표가 없습니다", allowed=allowed)
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            self.fail("fees", "[[fees]] 표의 목록이어야 합니다", rows, allowed)
+        if not MIN_FEE_ROWS <= len(rows) <= MAX_FEE_ROWS:
+            self.fail("fees", f"수수료 행이 {len(rows)}개입니다", len(rows), allowed)
+        fees, seen = [], {}
+        for number, row in enumerate(rows, start=1):
+            where = f"fees[{number}]"
+            self.no_unknown(row, where, FEE_FIELDS)
+            document = self.text(row, "document", where, max_len=60)
+            if document in seen:
+                self.fail(f"{where}.document", f"fees[{seen[document]}]과 같은 서류 이름입니다",
+                          document, "서로 다른 서류 이름")
+            seen[document] = number
+            fees.append(Fee(document, *(self.amount(row, key, where) for key in FEE_FIELDS[1:])))
+        return tuple(fees)
+
+    def steps(self, howto) -> tuple[str, ...]:
+        steps = howto.get("steps")
+        allowed = f"글자 목록 {MIN_STEPS}~{MAX_STEPS}개 (예: [\"회원가입\", \"민원 신청\"])"
+        if steps is None:
+            self.fail("howto.steps", "필수 항목이 없습니다", allowed=allowed)
+        if not isinstance(steps, list):
+            self.fail("howto.steps", "목록이어야 합니다", steps, allowed)
+        if not MIN_STEPS <= len(steps) <= MAX_STEPS:
+            self.fail("howto.steps", f"단계가 {len(steps)}개입니다", len(steps), allowed)
+        return tuple(self.text({f"steps[{n}]": step}, f"steps[{n}]", "howto", max_len=60)
+                     for n, step in enumerate(steps, start=1))
+
+    def check_glyphs(self, doc):
+        """Every character of every text must be drawable by the fonts."""
+        coverage = font_coverage()
+        for key, value in _texts(doc):
+            char = coverage.first_missing(value)
+            if char is not None:
+                raise MissingGlyphError(self.path, key, char, value)
+
+
+TOP_LEVEL = ("service", "fee_table", "fees", "howto", "qr", "poster-a4", "pocket")
+FEE_TABLE_FIELDS = ("title", "document_label", "counter_label", "kiosk_label",
+                    "online_label", "free_label")
+FEE_FIELDS = ("document", "counter", "kiosk", "online")
+
+
+def _texts(node, where=""):
+    """Yield (field, text) for every string in a parsed TOML tree."""
+    if isinstance(node, str):
+        yield where, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _texts(value, f"{where}.{key}" if where else key)
+    elif isinstance(node, list):
+        for number, value in enumerate(node, start=1):
+            yield from _texts(value, f"{where}[{number}]")

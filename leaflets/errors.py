@@ -1,0 +1,69 @@
+"""The exception hierarchy.
+
+Every error a user can cause is a :class:`LeafletsError`. Each carries the
+facts needed to fix it (file, field, value, what is allowed) and renders
+them as one Korean sentence; the CLI prints that and exits with code 2.
+"""
+
+from __future__ import annotations
+
+
+class LeafletsError(Exception):
+    """Base class for every error caused by input or by content."""
+
+
+class DataError(LeafletsError, ValueError):
+    """A value in a data file is wrong.
+
+    ``field`` is a dotted path such as ``fees[2].counter`` (1-based rows, as
+    a staff member counts them); ``allowed`` says what would be accepted.
+    """
+
+    def __init__(self, path, field, problem, *, value=None, allowed=None, line=None):
+        self.path = str(path)
+        self.field = field
+        self.problem = problem
+        self.value = value
+        self.allowed = allowed
+        self.line = line
+        super().__init__(self._message())
+
+    def _message(self):
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        parts = [f"{where}: '{self.field}' 항목 오류 — {self.problem}"]
+        if self.value is not None:
+            parts.append(f"입력값: {self.value!r}")
+        if self.allowed:
+            parts.append(f"허용: {self.allowed}")
+        return ". ".join(parts)
+
+
+class MissingGlyphError(DataError):
+    """A character in the data cannot be drawn by the project's fonts."""
+
+    def __init__(self, path, field, char, text):
+        self.char = char
+        super().__init__(
+            path,
+            field,
+            f"글꼴에 없는 글자 '{char}' (U+{ord(char):04X})가 있습니다. "
+            "인쇄하면 빈 네모로 나오므로 다른 글자로 바꿔 주세요",
+            value=text,
+        )
+
+
+class ContentOverflowError(LeafletsError):
+    """Content does not fit on its page."""
+
+    def __init__(self, product, page, detail):
+        self.product = product
+        self.page = page
+        self.detail = detail
+        super().__init__(
+            f"'{product}' {page}쪽에 내용이 다 들어가지 않습니다 ({detail}). "
+            "문구를 줄이거나 수수료 행을 줄여 주세요"
+        )
+
+
+class OutputError(LeafletsError, OSError):
+    """The output folder cannot be written."""
