@@ -104,7 +104,9 @@ def _sha256(data: bytes) -> str:
 def _check_target(out_dir: Path):
     """Refuse to replace anything that is not a previous build output."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"출력 위치 '{out_dir}'는 폴더가 아니라 파일입니다. 다른 --out 을 지정해 주세요")
+        raise OutputError(
+            f"출력 위치 '{out_dir}'는 폴더가 아니라 파일입니다. 다른 --out 을 지정해 주세요"
+        )
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
         raise OutputError(
             f"출력 폴더 '{out_dir}'에 다른 파일이 있습니다 ({MANIFEST} 없음). "

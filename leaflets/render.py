@@ -41,9 +41,9 @@ class RenderedProduct:
 class Renderer:
     """Renders products from content, reusing fonts and caches across calls."""
 
-    def __init__(self):
+    def __init__(self, templates=TEMPLATES):
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(TEMPLATES),
+            loader=jinja2.FileSystemLoader(templates),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -52,7 +52,7 @@ class Renderer:
         self.env.filters["words"] = keep_words
         self.fonts = FontConfiguration()
         self.cache = {}
-        self.fetcher = ProjectFetcher([FONTS, TEMPLATES])
+        self.fetcher = ProjectFetcher([FONTS, templates])
 
     def html(self, content: Content, product: Product) -> str:
         """The HTML of ``product`` for ``content`` (all data escaped)."""
@@ -67,7 +67,11 @@ class Renderer:
 
     def render(self, content: Content, name: str) -> RenderedProduct:
         """Render product ``name``; raise ContentOverflowError if anything does not fit."""
-        product = PRODUCTS[name]
+        return self.render_product(content, PRODUCTS[name])
+
+    def render_product(self, content: Content, product: Product) -> RenderedProduct:
+        """Render ``product``, failing on overflow or on a file outside the project."""
+        self.fetcher.refused.clear()
         document = weasyprint.HTML(
             string=self.html(content, product),
             base_url=str(ROOT) + "/",
@@ -77,7 +81,7 @@ class Renderer:
             raise LeafletsError(f"허용되지 않은 파일 요청: {', '.join(self.fetcher.refused)}")
         _check_fits(document, product)
         pdf = document.write_pdf(uncompressed_pdf=False)
-        return RenderedProduct(product, pdf, len(document.pages), content.trim_mm(name))
+        return RenderedProduct(product, pdf, len(document.pages), content.trim_mm(product.name))
 
 
 def rasterize(pdf: bytes, dpi: int = PROOF_DPI):

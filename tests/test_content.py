@@ -21,7 +21,8 @@ def test_defaults_reproduce_the_plan(default_content):
         ("토지(임야)대장", 500, 500, 300),
     ]
     assert default_content.howto.steps == (
-        "인터넷에서 『민원24』를 친후", "회원가입", "공인인증서로 신분확인", "민원 신청후 프린터로 출력",
+        "인터넷에서 『민원24』를 친후", "회원가입", "공인인증서로 신분확인",
+        "민원 신청후 프린터로 출력",
     )
     assert default_content.service.url == "http://www.minwon.go.kr"
     assert default_content.poster.trim_mm == (210, 297)
