@@ -18,7 +18,8 @@ from pathlib import Path
 
 from leaflets import __version__
 from leaflets.content import Content, load_content
-from leaflets.errors import OutputError
+from leaflets.errors import LeafletsError, OutputError
+from leaflets.preflight import Report, preflight
 from leaflets.products import PRODUCTS
 from leaflets.render import PROOF_DPI, Renderer, rasterize
 
@@ -38,6 +39,17 @@ class Artifact:
     page: int | None = None
     side: str | None = None
     dpi: int | None = None
+    bleed_mm: float | None = None
+    preflight: str | None = None  # "passed" for print files
+
+
+class PreflightFailed(LeafletsError):
+    """A print-ready file the build made did not pass its own preflight."""
+
+    def __init__(self, reports: list[Report]):
+        self.reports = reports
+        names = ", ".join(report.name for report in reports)
+        super().__init__(f"인쇄용 파일이 사전 검사(preflight)를 통과하지 못했습니다: {names}")
 
 
 @dataclass(frozen=True)
@@ -66,30 +78,49 @@ def build(data_path, out_dir, renderer: Renderer | None = None) -> BuildResult:
 
 
 def render_files(content: Content, renderer: Renderer):
-    """Yield (relative path, (Artifact, bytes)) for every file of a build."""
+    """Yield (relative path, (Artifact, bytes)) for every file of a build.
+
+    Raises PreflightFailed, after rendering everything, if any print file fails.
+    """
+    failed = []
     for name, product in PRODUCTS.items():
-        rendered = renderer.render(content, name)
+        screen = renderer.render(content, name, "screen")
         pdf_path = f"{name}.pdf"
         yield pdf_path, (
-            Artifact(name, "proof-pdf", pdf_path, _sha256(rendered.pdf), rendered.pages,
-                     rendered.trim_mm),
-            rendered.pdf,
+            Artifact(name, "proof-pdf", pdf_path, _sha256(screen.pdf), screen.pages,
+                     screen.trim_mm),
+            screen.pdf,
         )
-        for number, image in enumerate(rasterize(rendered.pdf, PROOF_DPI), start=1):
+        for number, image in enumerate(rasterize(screen.pdf, PROOF_DPI), start=1):
             buffer = io.BytesIO()
             image.save(buffer, format="PNG", dpi=(PROOF_DPI, PROOF_DPI))
             png = buffer.getvalue()
             png_path = f"{name}-p{number}.png"
             yield png_path, (
-                Artifact(name, "proof-png", png_path, _sha256(png), 1, rendered.trim_mm,
+                Artifact(name, "proof-png", png_path, _sha256(png), 1, screen.trim_mm,
                          page=number, side=product.pages[number - 1], dpi=PROOF_DPI),
                 png,
             )
+        printed = renderer.render(content, name, "print")
+        print_path = f"print/{name}.pdf"
+        report = preflight(printed.pdf, print_path, bleed_mm=printed.bleed_mm,
+                           url=content.service.url)
+        if not report.passed:
+            failed.append(report)
+        yield print_path, (
+            Artifact(name, "print", print_path, _sha256(printed.pdf), printed.pages,
+                     printed.trim_mm, bleed_mm=printed.bleed_mm, preflight="passed"),
+            printed.pdf,
+        )
+    if failed:
+        raise PreflightFailed(failed)
 
 
 def _manifest_entry(artifact: Artifact) -> dict:
     entry = asdict(artifact)
     entry["trim_mm"] = [_number(v) for v in artifact.trim_mm]
+    if artifact.bleed_mm is not None:
+        entry["bleed_mm"] = _number(artifact.bleed_mm)
     return {key: value for key, value in entry.items() if value is not None}
 
 

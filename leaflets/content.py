@@ -25,6 +25,8 @@ MAX_TEXT = 500
 # quiet zone): 0.49 mm modules on the pocket's 24 mm symbol.
 MAX_URL_BYTES = 100
 TRIM_RANGE_MM = (50, 600)
+BLEED_RANGE_MM = (1, 10)
+DEFAULT_BLEED_MM = 3.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class Poster:
     """붙임 2-가: the A4 poster."""
 
     trim_mm: tuple[float, float]
+    bleed_mm: float
     headline: str
     lead: str
 
@@ -75,6 +78,7 @@ class Pocket:
     """붙임 2-나: the double-sided pocket leaflet."""
 
     trim_mm: tuple[float, float]
+    bleed_mm: float
     front_title: str
     back_headline: str
     lead: str
@@ -94,9 +98,17 @@ class Content:
     poster: Poster
     pocket: Pocket
 
+    def piece(self, product: str) -> Poster | Pocket:
+        """The product-specific part of the content ('poster-a4' or 'pocket')."""
+        return {"poster-a4": self.poster, "pocket": self.pocket}[product]
+
     def trim_mm(self, product: str) -> tuple[float, float]:
-        """The trim size of ``product`` ('poster-a4' or 'pocket')."""
-        return {"poster-a4": self.poster, "pocket": self.pocket}[product].trim_mm
+        """The trim size of ``product``."""
+        return self.piece(product).trim_mm
+
+    def bleed_mm(self, product: str) -> float:
+        """The bleed of ``product``'s print file, per side."""
+        return self.piece(product).bleed_mm
 
 
 def load_content(path: str | Path) -> Content:
@@ -204,6 +216,16 @@ class _Reader:
             self.fail(field, "재단 크기가 범위를 벗어났습니다", value, allowed)
         return (float(value[0]), float(value[1]))
 
+    def bleed(self, table, where):
+        field = f"{where}.bleed_mm"
+        value = table.get("bleed_mm", DEFAULT_BLEED_MM)
+        allowed = f"{BLEED_RANGE_MM[0]}~{BLEED_RANGE_MM[1]} mm (보통 3)"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(field, "도련(재단 여유)은 숫자여야 합니다", value, allowed)
+        if not BLEED_RANGE_MM[0] <= value <= BLEED_RANGE_MM[1]:
+            self.fail(field, "도련(재단 여유)이 범위를 벗어났습니다", value, allowed)
+        return float(value)
+
     def content(self, doc, sha256) -> Content:
         self.no_unknown(doc, "", TOP_LEVEL)
         service = self.table(doc, "service", "", ("name", "url", "publisher"))
@@ -218,8 +240,9 @@ class _Reader:
         labels = self.table(doc, "fee_table", "", FEE_TABLE_FIELDS)
         howto = self.table(doc, "howto", "", ("title", "steps", "note"))
         qr = self.table(doc, "qr", "", ("caption",))
-        poster = self.table(doc, "poster-a4", "", ("trim_mm", "headline", "lead"))
-        pocket = self.table(doc, "pocket", "", ("trim_mm", "front_title", "back_headline", "lead"))
+        poster = self.table(doc, "poster-a4", "", ("trim_mm", "bleed_mm", "headline", "lead"))
+        pocket = self.table(doc, "pocket", "",
+                            ("trim_mm", "bleed_mm", "front_title", "back_headline", "lead"))
         return Content(
             path=self.path,
             sha256=sha256,
@@ -230,10 +253,10 @@ class _Reader:
             howto=HowTo(self.text(howto, "title", "howto"), self.steps(howto),
                         self.text(howto, "note", "howto")),
             qr_caption=self.text(qr, "caption", "qr"),
-            poster=Poster(self.trim(poster, "poster-a4"),
+            poster=Poster(self.trim(poster, "poster-a4"), self.bleed(poster, "poster-a4"),
                           self.text(poster, "headline", "poster-a4"),
                           self.text(poster, "lead", "poster-a4")),
-            pocket=Pocket(self.trim(pocket, "pocket"),
+            pocket=Pocket(self.trim(pocket, "pocket"), self.bleed(pocket, "pocket"),
                           self.text(pocket, "front_title", "pocket"),
                           self.text(pocket, "back_headline", "pocket"),
                           self.text(pocket, "lead", "pocket")),

@@ -1,7 +1,9 @@
 """URL -> QR symbol as inline SVG (vector, coloured by CSS ``color``).
 
-The SVG fills its modules with ``currentColor`` so the theme decides the
-ink (K only for print); no raster image is ever produced.
+The caller passes the module colour as a literal CSS value (the theme's
+K-only ink for print): WeasyPrint's SVG renderer does not resolve CSS
+variables, and an unresolved colour silently becomes RGB black. No raster
+image is ever produced.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ class QRSymbol:
         return self.width_mm / self.modules
 
 
-def make_qr(url: str, width_mm: float) -> QRSymbol:
-    """Encode ``url`` exactly as a QR symbol ``width_mm`` wide (quiet zone included)."""
+def make_qr(url: str, width_mm: float, colour: str) -> QRSymbol:
+    """Encode ``url`` as a QR symbol ``width_mm`` wide (quiet zone included) in ``colour``."""
     code = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=QUIET_ZONE)
     code.add_data(url.encode("utf-8"))
     code.make(fit=True)
@@ -55,8 +57,8 @@ def make_qr(url: str, width_mm: float) -> QRSymbol:
     )
     svg = (
         f'<svg class="qr" xmlns="http://www.w3.org/2000/svg" width="{width_mm}mm" '
-        f'height="{width_mm}mm" viewBox="0 0 {size} {size}" shape-rendering="crispEdges">'
-        f'<path fill="currentColor" d="{path}"/></svg>'
+        f'height="{width_mm}mm" viewBox="0 0 {size} {size}" shape-rendering="crispEdges" '
+        f'style="color: {colour}"><path fill="currentColor" d="{path}"/></svg>'
     )
     return QRSymbol(Markup(svg), size, width_mm)
 

@@ -3,11 +3,21 @@
 One :class:`Renderer` holds the Jinja2 environment, the WeasyPrint font
 configuration and image cache, so a build renders every document in one
 process with fonts loaded once.
+
+Two modes:
+
+- ``screen``: trim size, RGB (the theme converted through the print
+  profile), tagged PDF/UA-1 with a title and ``lang="ko"``: for the web
+  site and e-mail, and the source of the PNG proofs;
+- ``print``: PDF/X-4 in CMYK with the FOGRA39 OutputIntent, bleed, crop
+  marks, registration targets and a slug: for the vendor.
 """
 
 from __future__ import annotations
 
+import datetime
 import io
+import os
 from dataclasses import dataclass
 
 import jinja2
@@ -20,12 +30,15 @@ from leaflets.content import Content
 from leaflets.errors import ContentOverflowError, LeafletsError
 from leaflets.fetcher import ProjectFetcher
 from leaflets.korean import keep_words
+from leaflets.printready import PDF_VARIANT, PrintSetup, finisher, slug_text
 from leaflets.products import PRODUCTS, Product
-from leaflets.project import FONTS, ROOT, TEMPLATES
+from leaflets.project import FONTS, PROFILES, ROOT, TEMPLATES
 from leaflets.qr import make_qr
+from leaflets.theme import css_colour, screen_css
 
 PX_PER_MM = 96 / 25.4  # CSS pixels, as WeasyPrint lays out
 PROOF_DPI = 150
+MODES = {"screen": "pdf/ua-1", "print": PDF_VARIANT}
 
 
 @dataclass(frozen=True)
@@ -33,9 +46,11 @@ class RenderedProduct:
     """One product rendered to PDF bytes."""
 
     product: Product
+    mode: str
     pdf: bytes
     pages: int
     trim_mm: tuple[float, float]
+    bleed_mm: float  # 0 for screen files
 
 
 class Renderer:
@@ -52,44 +67,74 @@ class Renderer:
         self.env.filters["words"] = keep_words
         self.fonts = FontConfiguration()
         self.cache = {}
-        self.fetcher = ProjectFetcher([FONTS, templates])
+        self.fetcher = ProjectFetcher([FONTS, templates, PROFILES])
 
-    def html(self, content: Content, product: Product) -> str:
+    def html(self, content: Content, product: Product, mode: str = "screen") -> str:
         """The HTML of ``product`` for ``content`` (all data escaped)."""
-        template = self.env.get_template(product.template)
-        return template.render(
+        setup = None
+        if mode == "print":
+            setup = PrintSetup(content.trim_mm(product.name), content.bleed_mm(product.name))
+        date = build_date()
+
+        def slug(side):
+            return slug_text(product.name, side, setup, date, content.sha256)
+
+        return self.env.get_template(product.template).render(
             content=content,
             product=product,
             trim_mm=content.trim_mm(product.name),
-            qr=make_qr(content.service.url, product.qr_width_mm),
+            qr=make_qr(content.service.url, product.qr_width_mm, css_colour("ink", mode)),
+            registration=css_colour("registration", mode),
             won=_won_formatter(content.fee_table.free_label),
+            print=setup,
+            slug=slug,
+            screen_css=screen_css(),
         )
 
-    def render(self, content: Content, name: str) -> RenderedProduct:
+    def render(self, content: Content, name: str, mode: str = "screen") -> RenderedProduct:
         """Render product ``name``; raise ContentOverflowError if anything does not fit."""
-        return self.render_product(content, PRODUCTS[name])
+        return self.render_product(content, PRODUCTS[name], mode)
 
-    def render_product(self, content: Content, product: Product) -> RenderedProduct:
+    def render_product(self, content: Content, product: Product,
+                       mode: str = "screen") -> RenderedProduct:
         """Render ``product``, failing on overflow or on a file outside the project."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; allowed: {', '.join(MODES)}")
         self.fetcher.refused.clear()
         document = weasyprint.HTML(
-            string=self.html(content, product),
+            string=self.html(content, product, mode),
             base_url=str(ROOT) + "/",
             url_fetcher=self.fetcher,
         ).render(font_config=self.fonts, cache=self.cache)
         if self.fetcher.refused:
             raise LeafletsError(f"허용되지 않은 파일 요청: {', '.join(self.fetcher.refused)}")
         _check_fits(document, product)
-        pdf = document.write_pdf(uncompressed_pdf=False)
-        return RenderedProduct(product, pdf, len(document.pages), content.trim_mm(product.name))
+        bleed = content.bleed_mm(product.name) if mode == "print" else 0.0
+        pdf = document.write_pdf(
+            pdf_variant=MODES[mode],
+            finisher=finisher(bleed) if mode == "print" else None,
+        )
+        return RenderedProduct(product, mode, pdf, len(document.pages),
+                               content.trim_mm(product.name), bleed)
 
 
-def rasterize(pdf: bytes, dpi: int = PROOF_DPI):
-    """Yield one PIL image per page of ``pdf`` at ``dpi``."""
+def build_date() -> str:
+    """The date printed in slugs: SOURCE_DATE_EPOCH when set, else today (UTC)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = (datetime.datetime.fromtimestamp(int(epoch), datetime.UTC) if epoch
+              else datetime.datetime.now(datetime.UTC))
+    return moment.date().isoformat()
+
+
+def rasterize(pdf: bytes, dpi: int = PROOF_DPI, *, crop_to_trim: bool = False):
+    """Yield one PIL image per page of ``pdf`` at ``dpi`` (optionally the TrimBox only)."""
     document = pypdfium2.PdfDocument(io.BytesIO(pdf))
     try:
         for page in document:
-            yield page.render(scale=dpi / 72).to_pil()
+            if crop_to_trim:
+                left, bottom, right, top = page.get_trimbox()
+                page.set_cropbox(left, bottom, right, top)
+            yield page.render(scale=dpi / 72, may_draw_forms=False).to_pil()
     finally:
         document.close()
 
@@ -111,9 +156,7 @@ def _check_fits(document, product: Product):
     safe = product.safe_mm * PX_PER_MM
     for number, page in enumerate(document.pages, start=1):
         right, bottom = page.width - safe, page.height - safe
-        for box in page._page_box.descendants():
-            if not _is_ink(box):
-                continue
+        for box in _ink_boxes(page._page_box):
             if (box.position_x < safe - 0.5 or box.position_y < safe - 0.5
                     or box.position_x + box.width > right + 0.5
                     or box.position_y + box.height > bottom + 0.5):
@@ -124,11 +167,18 @@ def _check_fits(document, product: Product):
                 )
 
 
-def _is_ink(box) -> bool:
-    """Text and images must stay in the safe area; backgrounds may bleed."""
+def _ink_boxes(box):
+    """Text and images that must stay in the safe area (not print furniture)."""
+    element = getattr(box, "element", None)
+    if element is not None and "furniture" in (element.get("class") or "").split():
+        return
     if isinstance(box, boxes.TextBox):
-        return bool(box.text.strip())
-    return isinstance(box, boxes.ReplacedBox)
+        if box.text.strip():
+            yield box
+    elif isinstance(box, boxes.ReplacedBox):
+        yield box
+    for child in getattr(box, "children", ()):
+        yield from _ink_boxes(child)
 
 
 def _describe(box) -> str:

@@ -33,15 +33,20 @@ def test_build_writes_proofs_and_manifest(built):
     listed = {(a["product"], a["kind"], a.get("page")): a for a in manifest["artifacts"]}
     assert set(listed) == {
         ("poster-a4", "proof-pdf", None), ("poster-a4", "proof-png", 1),
+        ("poster-a4", "print", None),
         ("pocket", "proof-pdf", None), ("pocket", "proof-png", 1), ("pocket", "proof-png", 2),
+        ("pocket", "print", None),
     }
+    assert listed[("pocket", "print", None)]["path"] == "print/pocket.pdf"
+    assert listed[("pocket", "print", None)]["bleed_mm"] == 3
+    assert listed[("pocket", "print", None)]["preflight"] == "passed"
     assert listed[("poster-a4", "proof-pdf", None)]["trim_mm"] == [210, 297]
     assert listed[("pocket", "proof-pdf", None)]["pages"] == 2
     assert listed[("pocket", "proof-png", 2)]["side"] == "뒷면"
     for artifact in manifest["artifacts"]:
         path = built / artifact["path"]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == artifact["sha256"]
-    files = {p.name for p in built.iterdir()}
+    files = {p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()}
     assert files == {a["path"] for a in manifest["artifacts"]} | {"manifest.json"}
 
 

@@ -1,0 +1,244 @@
+"""Walk a PDF's content streams and report what a prepress check needs.
+
+A small interpreter over pypdf's parsed operators: it follows the graphics
+state (CTM, colour spaces and colours, font size, text matrix) through page
+content and every Form XObject, and records each colour operator, each
+colour space and image used, and each run of text with its effective size,
+fill colour and position. Pure reading: nothing is rendered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from pypdf import PdfReader
+from pypdf.generic import ContentStream, IndirectObject
+
+RGB_SPACES = {"/DeviceRGB", "/CalRGB", "/RGB"}
+CMYK_SPACES = {"/DeviceCMYK", "/CMYK"}
+GRAY_SPACES = {"/DeviceGray", "/CalGray", "/G"}
+_DEVICE_BY_OP = {b"g": "/DeviceGray", b"G": "/DeviceGray", b"rg": "/DeviceRGB",
+                 b"RG": "/DeviceRGB", b"k": "/DeviceCMYK", b"K": "/DeviceCMYK"}
+
+
+@dataclass(frozen=True)
+class ColourSpace:
+    """A resolved colour space: its family and number of components."""
+
+    family: str  # "/DeviceRGB", "/ICCBased", "/Separation", ...
+    components: int
+    name: str = ""  # colorant name for /Separation
+
+    @property
+    def is_rgb(self) -> bool:
+        return self.family in RGB_SPACES or (self.family == "/ICCBased" and self.components == 3)
+
+
+@dataclass(frozen=True)
+class ColourUse:
+    """One colour-setting operator, or a colour space / image found in resources."""
+
+    page: int
+    where: str  # "페이지 내용", "Form /Fm1", "이미지 /Im0"
+    what: str  # operator or resource kind
+    space: ColourSpace
+    values: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class TextRun:
+    """A string shown with Tj/TJ/'/\", with its graphics state."""
+
+    page: int
+    where: str
+    size_pt: float
+    space: ColourSpace
+    values: tuple[float, ...]
+    x: float  # text origin in default user space (points)
+    y: float
+
+
+@dataclass
+class _State:
+    ctm: tuple = (1, 0, 0, 1, 0, 0)
+    fill_space: ColourSpace = ColourSpace("/DeviceGray", 1)
+    fill: tuple = (0.0,)
+    stroke_space: ColourSpace = ColourSpace("/DeviceGray", 1)
+    font_size: float = 0.0
+
+
+@dataclass
+class Scan:
+    """Everything found in one document."""
+
+    colours: list[ColourUse] = field(default_factory=list)
+    texts: list[TextRun] = field(default_factory=list)
+    fonts: list[tuple[int, str, dict]] = field(default_factory=list)  # page, name, font dict
+
+
+def scan(reader: PdfReader) -> Scan:
+    """Interpret every page of ``reader``."""
+    result = Scan()
+    for number, page in enumerate(reader.pages, start=1):
+        resources = _resolve(page.get("/Resources")) or {}
+        contents = page.get_contents()
+        if contents is not None:
+            _run(reader, contents, resources, number, "페이지 내용", _State(), result, set())
+        group = _resolve(page.get("/Group"))
+        if group and "/CS" in group:
+            space = _space(group["/CS"], resources)
+            result.colours.append(ColourUse(number, "페이지 투명 그룹", "Group", space))
+    return result
+
+
+def _resolve(obj):
+    return obj.get_object() if isinstance(obj, IndirectObject) else obj
+
+
+def _space(obj, resources) -> ColourSpace:
+    """Resolve a colour space name or array to a ColourSpace."""
+    obj = _resolve(obj)
+    if isinstance(obj, str) and obj in ("/Pattern",):
+        return ColourSpace("/Pattern", 1)
+    if isinstance(obj, str):
+        named = (_resolve(resources.get("/ColorSpace")) or {}).get(obj)
+        if named is not None:
+            return _space(named, {})
+        family = obj
+        return ColourSpace(family, {"/DeviceRGB": 3, "/RGB": 3, "/DeviceCMYK": 4, "/CMYK": 4}
+                           .get(family, 1))
+    family = str(obj[0])
+    if family == "/ICCBased":
+        stream = _resolve(obj[1])
+        return ColourSpace(family, int(stream.get("/N", 0)))
+    if family in ("/CalRGB", "/Lab"):
+        return ColourSpace(family, 3)
+    if family == "/CalGray":
+        return ColourSpace(family, 1)
+    if family in ("/Separation",):
+        return ColourSpace(family, 1, str(obj[1]))
+    if family == "/DeviceN":
+        return ColourSpace(family, len(_resolve(obj[1])))
+    if family in ("/Indexed", "/I"):
+        base = _space(obj[1], resources)
+        return ColourSpace(base.family, base.components)
+    if family == "/Pattern":
+        return ColourSpace("/Pattern", 1)
+    return ColourSpace(family, 0)
+
+
+def _multiply(a, b):
+    return (a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3],
+            a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3],
+            a[4] * b[0] + a[5] * b[2] + b[4], a[4] * b[1] + a[5] * b[3] + b[5])
+
+
+def _scale(m) -> float:
+    """Vertical scale factor of a matrix (how much a text size grows)."""
+    return (m[2] ** 2 + m[3] ** 2) ** 0.5
+
+
+def _run(reader, contents, resources, page, where, state, result, seen):
+    stream = contents if isinstance(contents, ContentStream) else ContentStream(contents, reader)
+    stack = []
+    text_matrix = line_matrix = (1, 0, 0, 1, 0, 0)
+    leading = 0.0
+    for operands, operator in stream.operations:
+        op = operator
+        if op == b"q":
+            stack.append(replace(state))
+        elif op == b"Q":
+            if stack:
+                state = stack.pop()
+        elif op == b"cm":
+            state.ctm = _multiply(tuple(float(v) for v in operands), state.ctm)
+        elif op in (b"cs", b"CS"):
+            space = _space(operands[0], resources)
+            result.colours.append(ColourUse(page, where, op.decode(), space))
+            if op == b"cs":
+                state.fill_space, state.fill = space, (0.0,) * max(space.components, 1)
+            else:
+                state.stroke_space = space
+        elif op in (b"sc", b"scn", b"SC", b"SCN"):
+            values = tuple(float(v) for v in operands if isinstance(v, int | float))
+            space = state.fill_space if op in (b"sc", b"scn") else state.stroke_space
+            result.colours.append(ColourUse(page, where, op.decode(), space, values))
+            if op in (b"sc", b"scn"):
+                state.fill = values
+        elif op in _DEVICE_BY_OP:
+            values = tuple(float(v) for v in operands)
+            space = ColourSpace(_DEVICE_BY_OP[op], len(values))
+            result.colours.append(ColourUse(page, where, op.decode(), space, values))
+            if op.islower():
+                state.fill_space, state.fill = space, values
+            else:
+                state.stroke_space = space
+        elif op == b"BT":
+            text_matrix = line_matrix = (1, 0, 0, 1, 0, 0)
+        elif op == b"Tf":
+            state.font_size = float(operands[1])
+            fonts = _resolve(resources.get("/Font")) or {}
+            font = _resolve(fonts.get(operands[0]))
+            if font is not None:
+                result.fonts.append((page, str(operands[0]), font))
+        elif op == b"TL":
+            leading = float(operands[0])
+        elif op == b"Tm":
+            text_matrix = line_matrix = tuple(float(v) for v in operands)
+        elif op in (b"Td", b"TD"):
+            tx, ty = float(operands[0]), float(operands[1])
+            if op == b"TD":
+                leading = -ty
+            text_matrix = line_matrix = _multiply((1, 0, 0, 1, tx, ty), line_matrix)
+        elif op == b"T*":
+            text_matrix = line_matrix = _multiply((1, 0, 0, 1, 0, -leading), line_matrix)
+        elif op in (b"Tj", b"TJ", b"'", b'"'):
+            if op in (b"'", b'"'):
+                text_matrix = line_matrix = _multiply((1, 0, 0, 1, 0, -leading), line_matrix)
+            full = _multiply(text_matrix, state.ctm)
+            size = abs(state.font_size) * _scale(full)
+            result.texts.append(TextRun(page, where, size, state.fill_space, state.fill,
+                                        full[4], full[5]))
+        elif op == b"Do":
+            _do(reader, operands[0], resources, page, state, result, seen)
+        elif op == b"INLINE IMAGE":
+            settings = operands.get("settings", {}) if isinstance(operands, dict) else {}
+            cs = settings.get("/CS") or settings.get("/ColorSpace")
+            if cs is not None:
+                result.colours.append(ColourUse(page, where, "인라인 이미지",
+                                                _space(cs, resources)))
+        elif op == b"sh":
+            shading = _resolve((_resolve(resources.get("/Shading")) or {}).get(operands[0]))
+            if shading is not None and "/ColorSpace" in shading:
+                result.colours.append(ColourUse(page, where, "음영(shading)",
+                                                _space(shading["/ColorSpace"], resources)))
+
+
+def _do(reader, name, resources, page, state, result, seen):
+    xobjects = _resolve(resources.get("/XObject")) or {}
+    ref = xobjects.get(name)
+    xobject = _resolve(ref)
+    if xobject is None:
+        return
+    subtype = xobject.get("/Subtype")
+    if subtype == "/Image":
+        if "/ColorSpace" in xobject:
+            space = _space(xobject["/ColorSpace"], resources)
+            result.colours.append(ColourUse(page, f"이미지 {name}", "Image", space))
+        return
+    if subtype != "/Form":
+        return
+    key = getattr(ref, "idnum", id(xobject))
+    if key in seen:  # a form drawing itself: stop
+        return
+    form_resources = _resolve(xobject.get("/Resources")) or resources
+    group = _resolve(xobject.get("/Group"))
+    if group and "/CS" in group:
+        result.colours.append(ColourUse(page, f"Form {name}", "Group",
+                                        _space(group["/CS"], form_resources)))
+    form_state = replace(state)
+    matrix = xobject.get("/Matrix")
+    if matrix is not None:
+        form_state.ctm = _multiply(tuple(float(v) for v in matrix), state.ctm)
+    _run(reader, ContentStream(xobject, reader), form_resources, page, f"Form {name}",
+         form_state, result, seen | {key})

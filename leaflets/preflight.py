@@ -1,0 +1,400 @@
+"""Check a PDF the way a print vendor's prepress would, and report in Korean.
+
+Each check is a function of the opened document that returns findings; a
+check with no failing finding passes. The checks read the file three ways:
+the object structure and content streams (pypdf, :mod:`leaflets.pdfscan`),
+page objects and rendered pages (pypdfium2, zxing-cpp for QR codes), and a
+CMYK rasterisation for ink coverage (Ghostscript's ``tiff32nc`` device).
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import unicodedata
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pypdfium2
+import zxingcpp
+from PIL import Image, ImageMath
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+
+from leaflets.errors import LeafletsError
+from leaflets.pdfscan import CMYK_SPACES, GRAY_SPACES, scan
+
+PT_PER_MM = 72 / 25.4
+MAX_TAC = 300  # % total area coverage, sheet-fed offset on coated paper
+MIN_PPI = 300
+SMALL_TEXT_PT = 12
+TAC_DPI = 100
+QR_DPI = 150
+_PAGEOBJ_TEXT, _PAGEOBJ_IMAGE = 1, 3
+
+CHECKS = {
+    "pdfx": "PDF/X-4 식별 · CMYK 출력 인텐트",
+    "boxes": "재단(TrimBox) · 도련(BleedBox) 상자",
+    "fonts": "글꼴 포함(embed)",
+    "rgb": "RGB 색 없음",
+    "images": f"이미지 해상도 {MIN_PPI} ppi 이상",
+    "tac": f"잉크 총량 {MAX_TAC}% 이하",
+    "small_text": f"{SMALL_TEXT_PT}pt 미만 글자는 한 가지 잉크 · 리치 블랙 없음",
+    "qr": "QR코드 판독 · 주소 일치",
+    "safe_margin": "재단선 안쪽 안전 여백",
+}
+
+
+class PreflightError(LeafletsError, ValueError):
+    """The file cannot be checked at all (not a PDF, unreadable)."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str  # a key of CHECKS
+    ok: bool
+    where: str  # "문서", "1쪽", "1쪽 Form /x5" ...
+    detail: str
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    findings: tuple[Finding, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(finding.ok for finding in self.findings)
+
+    def failures(self, check: str) -> list[Finding]:
+        return [f for f in self.findings if f.check == check and not f.ok]
+
+    def failed_checks(self) -> list[str]:
+        return [check for check in CHECKS if self.failures(check)]
+
+
+@dataclass
+class _Doc:
+    """One PDF opened for every check."""
+
+    data: bytes
+    reader: PdfReader
+    pdfium: pypdfium2.PdfDocument
+    bleed_mm: float
+    safe_mm: float
+    url: str | None
+    _scan: object = field(default=None)
+
+    @property
+    def scan(self):
+        if self._scan is None:
+            self._scan = scan(self.reader)
+        return self._scan
+
+    def bleed_box(self, number):
+        return _box(self.reader.pages[number - 1], "/BleedBox")
+
+    def trim_box(self, number):
+        return _box(self.reader.pages[number - 1], "/TrimBox")
+
+
+def preflight(pdf: bytes, name: str = "", *, bleed_mm: float = 3.0, safe_mm: float = 3.0,
+              url: str | None = None) -> Report:
+    """Run every check on ``pdf``; ``url`` is what each QR code must open."""
+    try:
+        reader = PdfReader(io.BytesIO(pdf), strict=False)
+        pages = len(reader.pages)
+        document = pypdfium2.PdfDocument(pdf)
+    except (PyPdfError, pypdfium2.PdfiumError, ValueError, OSError) as error:
+        raise PreflightError(f"{name}: PDF 파일을 읽을 수 없습니다 ({error})") from None
+    if pages == 0:
+        raise PreflightError(f"{name}: 쪽이 없는 PDF입니다")
+    doc = _Doc(pdf, reader, document, bleed_mm, safe_mm, url)
+    try:
+        findings = []
+        for key, check in _CHECK_FUNCTIONS.items():
+            results = list(check(doc))
+            findings.extend(results or [Finding(key, True, "문서", "이상 없음")])
+    finally:
+        document.close()
+    return Report(name, tuple(findings))
+
+
+def _box(page, key):
+    """A page box as (left, bottom, right, top), with the PDF defaults applied."""
+    value = page.get(key)
+    if value is None and key in ("/BleedBox", "/TrimBox"):
+        value = page.get("/CropBox") or page.mediabox
+    left, bottom, right, top = (float(v) for v in value)
+    return min(left, right), min(bottom, top), max(left, right), max(bottom, top)
+
+
+def _mm(value_pt: float) -> str:
+    return f"{value_pt / PT_PER_MM:.1f} mm"
+
+
+# -- the checks -------------------------------------------------------------
+
+def check_pdfx(doc):
+    """PDF/X-4 identification and an OutputIntent with a CMYK profile."""
+    header = doc.reader.pdf_header.lstrip("%PDF-")
+    if header != "1.6":
+        yield Finding("pdfx", False, "문서", f"PDF 버전 {header} (PDF/X-4는 1.6)")
+    root = doc.reader.trailer["/Root"]
+    xmp = root.get("/Metadata")
+    xmp_text = xmp.get_object().get_data().decode("utf-8", "replace") if xmp else ""
+    info = doc.reader.trailer.get("/Info")
+    info_version = str(info.get_object().get("/GTS_PDFXVersion", "")) if info else ""
+    if "GTS_PDFXVersion>PDF/X-4" not in xmp_text and not info_version.startswith("PDF/X-4"):
+        yield Finding("pdfx", False, "문서", "PDF/X-4 표시(GTS_PDFXVersion)가 없습니다")
+    intents = [i.get_object() for i in root.get("/OutputIntents", [])]
+    pdfx = [i for i in intents if i.get("/S") == "/GTS_PDFX"]
+    if not pdfx:
+        yield Finding("pdfx", False, "문서", "출력 인텐트(OutputIntent, GTS_PDFX)가 없습니다")
+        return
+    profile = pdfx[0].get("/DestOutputProfile")
+    if profile is None:
+        yield Finding("pdfx", False, "문서", "출력 인텐트에 ICC 프로파일이 없습니다")
+        return
+    profile = profile.get_object()
+    data = profile.get_data()
+    if int(profile.get("/N", 0)) != 4 or data[16:20] != b"CMYK":
+        yield Finding("pdfx", False, "문서",
+                      f"출력 프로파일이 CMYK가 아닙니다 (성분 {profile.get('/N')}개, "
+                      f"색공간 {data[16:20].decode('ascii', 'replace').strip()})")
+
+
+def check_boxes(doc):
+    """TrimBox present; TrimBox inside BleedBox inside MediaBox; bleed wide enough."""
+    tolerance = 0.01 * PT_PER_MM
+    for number, page in enumerate(doc.reader.pages, start=1):
+        where = f"{number}쪽"
+        if page.get("/TrimBox") is None:
+            yield Finding("boxes", False, where, "TrimBox(재단 상자)가 없습니다")
+            continue
+        trim, bleed, media = (_box(page, key) for key in ("/TrimBox", "/BleedBox", "/MediaBox"))
+        if not _inside(trim, bleed, tolerance) or not _inside(bleed, media, tolerance):
+            yield Finding("boxes", False, where, "TrimBox ⊂ BleedBox ⊂ MediaBox 가 아닙니다")
+            continue
+        sides = {"왼쪽": trim[0] - bleed[0], "아래": trim[1] - bleed[1],
+                 "오른쪽": bleed[2] - trim[2], "위": bleed[3] - trim[3]}
+        short = {side: v for side, v in sides.items() if v < doc.bleed_mm * PT_PER_MM - tolerance}
+        if short:
+            listed = ", ".join(f"{side} {_mm(v)}" for side, v in short.items())
+            yield Finding("boxes", False, where,
+                          f"도련이 {doc.bleed_mm:g} mm보다 좁습니다: {listed}")
+
+
+def _inside(inner, outer, tolerance):
+    return (inner[0] >= outer[0] - tolerance and inner[1] >= outer[1] - tolerance
+            and inner[2] <= outer[2] + tolerance and inner[3] <= outer[3] + tolerance)
+
+
+def check_fonts(doc):
+    """Every font used is embedded."""
+    reported = set()
+    for page, name, font in doc.scan.fonts:
+        base = str(font.get("/BaseFont", name))
+        if font.get("/Subtype") == "/Type3" or (page, base) in reported:
+            continue
+        descriptors = [font.get("/FontDescriptor")]
+        for descendant in font.get("/DescendantFonts", []):
+            descriptors.append(descendant.get_object().get("/FontDescriptor"))
+        descriptors = [d.get_object() for d in descriptors if d is not None]
+        embedded = any(key in d for d in descriptors
+                       for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+        if not embedded:
+            reported.add((page, base))
+            yield Finding("fonts", False, f"{page}쪽", f"글꼴 {base.lstrip('/')}이(가) 포함되지 않았습니다")
+
+
+def check_rgb(doc):
+    """No RGB colour operator, colour space or image anywhere."""
+    seen = set()
+    for use in doc.scan.colours:
+        if not use.space.is_rgb:
+            continue
+        key = (use.page, use.where, use.what)
+        if key in seen:
+            continue
+        seen.add(key)
+        values = " ".join(f"{v:g}" for v in use.values)
+        detail = f"{use.what} {values} ({use.space.family.lstrip('/')})".replace("  ", " ")
+        yield Finding("rgb", False, f"{use.page}쪽 {use.where}", f"RGB 색 사용: {detail}")
+
+
+def check_images(doc):
+    """Every image is at least MIN_PPI at its placed size."""
+    for number, page in enumerate(doc.pdfium, start=1):
+        for index, obj in enumerate(page.get_objects(max_depth=8)):
+            if obj.type != _PAGEOBJ_IMAGE:
+                continue
+            meta = obj.get_metadata()
+            ppi = min(meta.horizontal_dpi, meta.vertical_dpi)
+            if ppi < MIN_PPI - 0.5:
+                yield Finding("images", False, f"{number}쪽 이미지 #{index}",
+                              f"실효 해상도 {ppi:.0f} ppi ({meta.width}×{meta.height} px)")
+
+
+def check_tac(doc):
+    """Total area coverage inside the BleedBox, measured on a CMYK rasterisation."""
+    gs = shutil.which("gs")
+    if gs is None:
+        yield Finding("tac", False, "문서", "Ghostscript(gs)가 없어 잉크 총량을 잴 수 없습니다")
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "in.pdf"
+        source.write_bytes(doc.data)
+        command = [gs, "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiff32nc",
+                   f"-r{TAC_DPI}", f"-sOutputFile={folder}/page-%03d.tif", str(source)]
+        result = subprocess.run(command, capture_output=True, check=False, timeout=300)
+        if result.returncode != 0:
+            yield Finding("tac", False, "문서", "Ghostscript가 파일을 그리지 못했습니다: "
+                          + result.stderr.decode("utf-8", "replace")[:200])
+            return
+        for number in range(1, len(doc.reader.pages) + 1):
+            with Image.open(Path(folder) / f"page-{number:03d}.tif") as image:
+                image.load()
+                yield from _tac_page(doc, number, image)
+
+
+def _tac_page(doc, number, image):
+    media = _box(doc.reader.pages[number - 1], "/MediaBox")
+    bleed = doc.bleed_box(number)
+    scale = TAC_DPI / 72
+    crop = (round((bleed[0] - media[0]) * scale), round((media[3] - bleed[3]) * scale),
+            round((bleed[2] - media[0]) * scale), round((media[3] - bleed[1]) * scale))
+    area = image.crop(crop)
+    c, m, y, k = area.split()
+    total = ImageMath.lambda_eval(lambda a: a["c"] + a["m"] + a["y"] + a["k"],
+                                  c=c, m=m, y=y, k=k)
+    highest = total.getextrema()[1]
+    limit = MAX_TAC * 255 / 100
+    if highest > limit + 1:
+        over = total.point(lambda v: 255 if v > limit + 1 else 0).convert("L")
+        left, top, right, bottom = over.getbbox()
+        trim = doc.trim_box(number)
+        x = (left / scale + bleed[0] - trim[0]) / PT_PER_MM
+        y_mm = (top / scale - (trim[3] - bleed[3])) / PT_PER_MM
+        yield Finding("tac", False, f"{number}쪽",
+                      f"잉크 총량 {highest * 100 / 255:.0f}% (재단선 기준 x {x:.1f} mm, "
+                      f"y {y_mm:.1f} mm, 영역 {(right - left) / scale / PT_PER_MM:.1f}×"
+                      f"{(bottom - top) / scale / PT_PER_MM:.1f} mm)")
+
+
+def check_small_text(doc):
+    """Text under 12 pt in one ink; no rich black text at any size."""
+    seen = set()
+    for run in doc.scan.texts:
+        left, bottom, right, top = doc.bleed_box(run.page)
+        if not (left <= run.x <= right and bottom <= run.y <= top):
+            continue  # slug and marks, outside the bleed
+        inks = _inks(run.space.family, run.values)
+        colour = " ".join(f"{v:g}" for v in run.values)
+        key = (run.page, round(run.size_pt, 1), colour)
+        if key in seen:
+            continue
+        if run.size_pt < SMALL_TEXT_PT and len(inks) > 1:
+            seen.add(key)
+            yield Finding("small_text", False, f"{run.page}쪽",
+                          f"{run.size_pt:.1f}pt 글자가 잉크 {len(inks)}가지 "
+                          f"({run.space.family.lstrip('/')} {colour})")
+        elif "K" in inks and inks["K"] >= 0.8 and len(inks) > 1:
+            seen.add(key)
+            yield Finding("small_text", False, f"{run.page}쪽",
+                          f"리치 블랙 글자 {run.size_pt:.1f}pt (CMYK {colour})")
+
+
+def _inks(family, values) -> dict[str, float]:
+    """The process inks a colour uses, with their amounts."""
+    if family in CMYK_SPACES and len(values) == 4:
+        return {ink: v for ink, v in zip("CMYK", values, strict=True) if v > 0.001}
+    if family in GRAY_SPACES and values:
+        return {"K": 1 - values[0]} if values[0] < 0.999 else {}
+    if family == "/Separation":
+        return {"spot": 1.0}
+    # RGB and other spaces: every channel short of full intensity needs ink.
+    return {f"#{i}": 1 - v for i, v in enumerate(values) if v < 0.999}
+
+
+def check_qr(doc):
+    """Every QR code decodes, to the expected URL; the document has at least one."""
+    found = 0
+    for number, page in enumerate(doc.pdfium, start=1):
+        image = page.render(scale=QR_DPI / 72).to_pil().convert("L")
+        for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode,
+                                           return_errors=True):
+            found += 1
+            if not code.valid:
+                yield Finding("qr", False, f"{number}쪽", f"QR코드를 읽을 수 없습니다 ({code.error})")
+            elif doc.url is not None and code.text != doc.url:
+                yield Finding("qr", False, f"{number}쪽",
+                              f"QR코드 주소 {code.text!r} ≠ 내용 파일 {doc.url!r}")
+    if found == 0:
+        yield Finding("qr", False, "문서", "QR코드를 찾지 못했습니다 (없거나 읽을 수 없음)")
+
+
+def check_safe_margin(doc):
+    """No text or image within safe_mm inside the trim (backgrounds may bleed)."""
+    margin = doc.safe_mm * PT_PER_MM
+    for number, page in enumerate(doc.pdfium, start=1):
+        trim, bleed = doc.trim_box(number), doc.bleed_box(number)
+        safe = (trim[0] + margin, trim[1] + margin, trim[2] - margin, trim[3] - margin)
+        for obj in page.get_objects(max_depth=8):
+            if obj.type not in (_PAGEOBJ_TEXT, _PAGEOBJ_IMAGE):
+                continue
+            left, bottom, right, top = obj.get_bounds()
+            outside_bleed = (right < bleed[0] or left > bleed[2]
+                             or top < bleed[1] or bottom > bleed[3])
+            if outside_bleed or _inside((left, bottom, right, top), safe, 0.05):
+                continue
+            kind = "글자" if obj.type == _PAGEOBJ_TEXT else "이미지"
+            yield Finding("safe_margin", False, f"{number}쪽",
+                          f"{kind}가 재단선에서 {doc.safe_mm:g} mm 안쪽 여백에 들어왔습니다 "
+                          f"(x {_mm(left - trim[0])}, y {_mm(trim[3] - top)})")
+
+
+_CHECK_FUNCTIONS = {
+    "pdfx": check_pdfx,
+    "boxes": check_boxes,
+    "fonts": check_fonts,
+    "rgb": check_rgb,
+    "images": check_images,
+    "tac": check_tac,
+    "small_text": check_small_text,
+    "qr": check_qr,
+    "safe_margin": check_safe_margin,
+}
+
+
+def format_report(report: Report, limit: int = 5) -> str:
+    """The report as a plain-text table with Korean labels, aligned for a terminal."""
+    width = max(_columns(label) for label in CHECKS.values())
+    blank = " " * (width + 8)
+    lines = [f"■ {report.name}", f"  {_pad('검사 항목', width)}  결과  위치 · 값"]
+    for key, label in CHECKS.items():
+        failures = report.failures(key)
+        if not failures:
+            lines.append(f"  {_pad(label, width)}  통과")
+            continue
+        first, *rest = failures
+        lines.append(f"  {_pad(label, width)}  실패  {first.where}: {first.detail}")
+        for finding in rest[: limit - 1]:
+            lines.append(f"  {blank}{finding.where}: {finding.detail}")
+        if len(rest) >= limit:
+            lines.append(f"  {blank}… 외 {len(rest) - limit + 1}건")
+    verdict = "합격: 인쇄소에 보낼 수 있습니다" if report.passed else (
+        "불합격: " + ", ".join(CHECKS[k] for k in report.failed_checks()))
+    lines.append(f"  → {verdict}")
+    return "\n".join(lines)
+
+
+def _columns(text: str) -> int:
+    """Terminal columns: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _columns(text))

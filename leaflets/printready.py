@@ -1,0 +1,109 @@
+"""Print-ready furniture: bleed, crop marks, registration targets and slug.
+
+The geometry is pure (millimetres from the trim's top-left corner); the
+renderer places it outside the BleedBox of each page, and :func:`finisher`
+writes the page boxes a vendor's preflight reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pydyf
+from markupsafe import Markup
+
+MM_TO_PT = 72 / 25.4
+PDF_VARIANT = "pdf/x-4"
+MARK_GAP_MM = 1.0  # between the bleed edge and the start of a crop mark
+MARK_LENGTH_MM = 6.0
+MARK_STROKE_MM = 0.1
+TARGET_RADIUS_MM = 2.2
+SLUG_ZONE_MM = 12.0  # beyond the bleed: room for marks and the slug line
+
+
+@dataclass(frozen=True)
+class PrintSetup:
+    """Trim and bleed of one product, and the media around them."""
+
+    trim_mm: tuple[float, float]
+    bleed_mm: float
+
+    @property
+    def margin_mm(self) -> float:
+        """From the trim edge to the media edge, on every side."""
+        return self.bleed_mm + SLUG_ZONE_MM
+
+    @property
+    def mark_start_mm(self) -> float:
+        return self.bleed_mm + MARK_GAP_MM
+
+    def crop_marks(self) -> list[tuple[float, float, float, float]]:
+        """Eight line segments (x1, y1, x2, y2), two per corner, on the trim lines."""
+        width, height = self.trim_mm
+        start, end = self.mark_start_mm, self.mark_start_mm + MARK_LENGTH_MM
+        lines = []
+        for x, sign_x in ((0, -1), (width, 1)):
+            for y, sign_y in ((0, -1), (height, 1)):
+                lines.append((x + sign_x * start, y, x + sign_x * end, y))
+                lines.append((x, y + sign_y * start, x, y + sign_y * end))
+        return lines
+
+    def targets(self) -> list[tuple[float, float]]:
+        """Centres of the registration targets: left, right and top middle.
+
+        The bottom edge is left to the slug line.
+        """
+        width, height = self.trim_mm
+        distance = self.mark_start_mm + TARGET_RADIUS_MM + 1.0
+        return [(-distance, height / 2), (width + distance, height / 2), (width / 2, -distance)]
+
+    def slug_top_mm(self) -> float:
+        """Top of the slug line, below the bottom bleed and clear of the marks' start."""
+        return self.trim_mm[1] + self.mark_start_mm + 1.0
+
+    def marks_svg(self, colour: str) -> Markup:
+        """Crop marks and registration targets as SVG in ``colour`` (a literal CSS value)."""
+        margin = self.margin_mm
+        width, height = (v + 2 * margin for v in self.trim_mm)
+        stroke = f'stroke="currentColor" stroke-width="{MARK_STROKE_MM}" fill="none"'
+        parts = [f'<line x1="{a:.3f}" y1="{b:.3f}" x2="{c:.3f}" y2="{d:.3f}" {stroke}/>'
+                 for a, b, c, d in self.crop_marks()]
+        r = TARGET_RADIUS_MM
+        for x, y in self.targets():
+            parts.append(f'<circle cx="{x:.3f}" cy="{y:.3f}" r="{r}" {stroke}/>')
+            parts.append(f'<circle cx="{x:.3f}" cy="{y:.3f}" r="{r / 2}" {stroke}/>')
+            parts.append(f'<line x1="{x - r * 1.5:.3f}" y1="{y:.3f}" x2="{x + r * 1.5:.3f}" '
+                         f'y2="{y:.3f}" {stroke}/>')
+            parts.append(f'<line x1="{x:.3f}" y1="{y - r * 1.5:.3f}" x2="{x:.3f}" '
+                         f'y2="{y + r * 1.5:.3f}" {stroke}/>')
+        return Markup(
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}mm" height="{height}mm" '
+            f'viewBox="{-margin} {-margin} {width} {height}" style="color: {colour}">'
+            f'{"".join(parts)}</svg>'
+        )
+
+
+def slug_text(product: str, side: str, setup: PrintSetup, date: str, data_sha256: str) -> str:
+    """The slug line: what a press operator needs to identify the sheet."""
+    width, height = (f"{v:g}" for v in setup.trim_mm)
+    return (f"{product} {side} · 재단 {width}×{height} mm · 도련 {setup.bleed_mm:g} mm · "
+            f"{date} · 내용 {data_sha256[:8]}")
+
+
+def finisher(bleed_mm: float):
+    """A WeasyPrint finisher that sets each page's BleedBox to trim + bleed.
+
+    WeasyPrint puts the BleedBox at most 10 pt outside the TrimBox; the
+    media here is wider (it holds the marks), so the box is set exactly.
+    """
+    bleed = bleed_mm * MM_TO_PT
+
+    def finish(document, pdf):
+        for obj in pdf.objects:
+            if isinstance(obj, pydyf.Dictionary) and "TrimBox" in obj:
+                left, top, right, bottom = obj["TrimBox"]
+                obj["BleedBox"] = pydyf.Array([left - bleed, top - bleed,
+                                               right + bleed, bottom + bleed])
+        pdf.info["GTS_PDFXVersion"] = pydyf.String("PDF/X-4")
+
+    return finish
