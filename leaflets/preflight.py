@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import io
 import shutil
-import unicodedata
 import subprocess
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -207,7 +207,8 @@ def check_fonts(doc):
                        for key in ("/FontFile", "/FontFile2", "/FontFile3"))
         if not embedded:
             reported.add((page, base))
-            yield Finding("fonts", False, f"{page}쪽", f"글꼴 {base.lstrip('/')}이(가) 포함되지 않았습니다")
+            yield Finding("fonts", False, f"{page}쪽",
+                          f"글꼴 {base.lstrip('/')}이(가) 포함되지 않았습니다")
 
 
 def check_rgb(doc):
@@ -273,7 +274,7 @@ def _tac_page(doc, number, image):
     highest = total.getextrema()[1]
     limit = MAX_TAC * 255 / 100
     if highest > limit + 1:
-        over = total.point(lambda v: 255 if v > limit + 1 else 0).convert("L")
+        over = ImageMath.lambda_eval(lambda a: (a["t"] > limit + 1) * 255, t=total).convert("L")
         left, top, right, bottom = over.getbbox()
         trim = doc.trim_box(number)
         x = (left / scale + bleed[0] - trim[0]) / PT_PER_MM
@@ -328,7 +329,8 @@ def check_qr(doc):
                                            return_errors=True):
             found += 1
             if not code.valid:
-                yield Finding("qr", False, f"{number}쪽", f"QR코드를 읽을 수 없습니다 ({code.error})")
+                yield Finding("qr", False, f"{number}쪽",
+                              f"QR코드를 읽을 수 없습니다 ({code.error})")
             elif doc.url is not None and code.text != doc.url:
                 yield Finding("qr", False, f"{number}쪽",
                               f"QR코드 주소 {code.text!r} ≠ 내용 파일 {doc.url!r}")

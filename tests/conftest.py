@@ -129,3 +129,29 @@ def pytest_runtest_makereport(item, call):
             for number, image in enumerate(rasterize(pdf, 100), start=1):
                 image.save(FAILURES / f"{item.name}-{name}-p{number}.png")
     return report
+
+
+@pytest.fixture(scope="session")
+def print_pdfs(renderer, default_content):
+    """The two print-ready products rendered from the shipped minwon24.toml."""
+    return {name: renderer.render(default_content, name, "print").pdf
+            for name in ("poster-a4", "pocket")}
+
+
+def cmyk_pages(pdf: bytes, dpi: int, tmp_path) -> list:
+    """Rasterise ``pdf`` (whole MediaBox) to CMYK images with Ghostscript."""
+    import subprocess
+
+    from PIL import Image
+
+    source = tmp_path / "raster.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiff32nc",
+                    f"-r{dpi}", f"-sOutputFile={tmp_path}/cmyk-%02d.tif", str(source)],
+                   check=True)
+    images = []
+    for path in sorted(tmp_path.glob("cmyk-*.tif")):
+        with Image.open(path) as image:
+            image.load()
+            images.append(image.copy())
+    return images
