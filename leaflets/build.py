@@ -19,8 +19,12 @@ from pathlib import Path
 from leaflets import __version__
 from leaflets.content import Content, load_content
 from leaflets.errors import LeafletsError, OutputError
+from leaflets.impose.pdf import impose
+from leaflets.impose.plan import choose, plan_office
 from leaflets.preflight import Report, preflight
+from leaflets.production import Production, load_production
 from leaflets.products import PRODUCTS
+from leaflets.project import DEFAULT_PRODUCTION
 from leaflets.render import PROOF_DPI, Renderer, rasterize
 
 MANIFEST = "manifest.json"
@@ -41,6 +45,13 @@ class Artifact:
     dpi: int | None = None
     bleed_mm: float | None = None
     preflight: str | None = None  # "passed" for print files
+    sheet: str | None = None  # imposed and office sheets
+    sheet_mm: tuple[float, float] | None = None
+    n_up: int | None = None
+    method: str | None = None
+    sheets: int | None = None
+    quantity: int | None = None
+    used_percent: float | None = None
 
 
 class PreflightFailed(LeafletsError):
@@ -59,22 +70,34 @@ class BuildResult:
     artifacts: tuple[Artifact, ...]
 
 
-def build(data_path, out_dir, renderer: Renderer | None = None) -> BuildResult:
-    """Validate ``data_path``, render every product and replace ``out_dir`` atomically."""
+def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
+          renderer: Renderer | None = None) -> BuildResult:
+    """Validate the data, render and impose every product, replace ``out_dir`` atomically."""
     out_dir = Path(out_dir)
     _check_target(out_dir)
     content = load_content(data_path)
-    files = dict(render_files(content, renderer or Renderer()))
+    production = load_production(production_path)
+    renderer = renderer or Renderer()
+    files = dict(render_files(content, renderer))
+    prints = {artifact.product: data for artifact, data in files.values()
+              if artifact.kind == "print"}
+    files.update(imposed_files(content, production, prints, renderer))
     artifacts = tuple(artifact for artifact, _ in files.values())
     manifest = {
         "generator": f"leaflets {__version__}",
         "data_sha256": content.sha256,
-        "artifacts": [_manifest_entry(artifact) for artifact in artifacts],
+        "artifacts": [manifest_entry(artifact) for artifact in artifacts],
     }
+    write_folder(out_dir, files, manifest)
+    return BuildResult(out_dir, content.sha256, artifacts)
+
+
+def write_folder(out_dir: Path, files: dict, manifest: dict):
+    """Replace ``out_dir`` with ``files`` ({path: (Artifact, bytes)}) and ``manifest``."""
+    _check_target(out_dir)
     payload = {path: data for path, (_, data) in files.items()}
     payload[MANIFEST] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode()
     _replace_folder(out_dir, payload)
-    return BuildResult(out_dir, content.sha256, artifacts)
 
 
 def render_files(content: Content, renderer: Renderer):
@@ -116,11 +139,43 @@ def render_files(content: Content, renderer: Renderer):
         raise PreflightFailed(failed)
 
 
-def _manifest_entry(artifact: Artifact) -> dict:
+def imposed_files(content: Content, production: Production, prints: dict[str, bytes],
+                  renderer: Renderer, *, product: str | None = None, sheet: str | None = None,
+                  method: str | None = None):
+    """Yield (path, (Artifact, bytes)) for the press and office sheets of every run.
+
+    ``prints`` holds each product's print-ready PDF; the sheets place its pages.
+    """
+    for run in production.runs:
+        if product is not None and run.product != product:
+            continue
+        piece = content.trim_mm(run.product)
+        title = PRODUCTS[run.product].title
+        plans = [("imposed", f"imposed/{run.product}.pdf",
+                  choose(run, production, piece, content.bleed_mm(run.product),
+                         sheet=sheet, method=method)),
+                 ("office", f"office/{run.product}-{production.office_sheet.name}.pdf",
+                  plan_office(run, production.office_sheet, piece))]
+        for kind, path, plan in plans:
+            furniture = renderer.render_sheet(plan, title, content.sha256)
+            pdf = impose(plan, prints[run.product], furniture)
+            yield path, (
+                Artifact(run.product, kind, path, _sha256(pdf), len(plan.sides), piece,
+                         sheet=plan.sheet.name, sheet_mm=plan.sheet_mm, n_up=plan.n_up,
+                         method=plan.method, sheets=plan.sheets, quantity=plan.quantity,
+                         used_percent=round(plan.used_percent, 1)),
+                pdf,
+            )
+
+
+def manifest_entry(artifact: Artifact) -> dict:
+    """The manifest.json form of ``artifact``."""
     entry = asdict(artifact)
     entry["trim_mm"] = [_number(v) for v in artifact.trim_mm]
     if artifact.bleed_mm is not None:
         entry["bleed_mm"] = _number(artifact.bleed_mm)
+    if artifact.sheet_mm is not None:
+        entry["sheet_mm"] = [_number(v) for v in artifact.sheet_mm]
     return {key: value for key, value in entry.items() if value is not None}
 
 

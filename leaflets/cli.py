@@ -14,7 +14,7 @@ from pathlib import Path
 
 from leaflets import __version__
 from leaflets.errors import LeafletsError
-from leaflets.project import DEFAULT_DATA, DEFAULT_OUT
+from leaflets.project import DEFAULT_DATA, DEFAULT_OUT, DEFAULT_PRODUCTION
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 
@@ -29,16 +29,22 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_check(args) -> int:
-    """내용 파일(minwon24.toml)에 틀린 곳이 없는지 검사만 합니다. 아무 파일도 만들지 않습니다.
+    """내용 파일(minwon24.toml)과 발주 파일(production.toml)에 틀린 곳이 없는지
+    검사만 합니다. 아무 파일도 만들지 않습니다.
 
     예) leaflets check
-        leaflets check --data 새수수료.toml
+        leaflets check --data 새수수료.toml --production 발주.toml
     """
     from leaflets.content import load_content
+    from leaflets.production import load_production
 
     content = load_content(args.data)
+    production = load_production(args.production)
     print(f"확인 완료: {args.data} — 수수료 {len(content.fees)}행, "
           f"이용 방법 {len(content.howto.steps)}단계, QR 주소 {content.service.url}")
+    runs = ", ".join(f"{run.product} {run.quantity:,}부 {run.colours_label}"
+                     for run in production.runs)
+    print(f"확인 완료: {args.production} — 작업 {runs}; 종이 {len(production.sheets)}가지")
     return EXIT_OK
 
 
@@ -46,10 +52,12 @@ def cmd_build(args) -> int:
     """포스터(A4)와 포켓용 리플릿을 만들어 출력 폴더에 저장합니다.
 
     만드는 파일:
-      print/제품.pdf   인쇄소에 보낼 인쇄용 PDF (PDF/X-4, CMYK, 도련·재단선 포함)
-      제품.pdf         홈페이지·이메일용 화면 PDF (RGB)
-      제품-pN.png      쪽마다 미리보기
-      manifest.json    만든 파일 목록
+      print/제품.pdf      인쇄소에 보낼 인쇄용 PDF (PDF/X-4, CMYK, 도련·재단선 포함)
+      imposed/제품.pdf    인쇄기 종이에 앉힌 판(하리꼬미): 판걸이는 leaflets impose 참고
+      office/제품-A4.pdf  동 주민센터 사무실 프린터용 A4 (양면, 긴 쪽 넘김)
+      제품.pdf            홈페이지·이메일용 화면 PDF (RGB)
+      제품-pN.png         쪽마다 미리보기
+      manifest.json       만든 파일 목록
     인쇄용 PDF는 사전 검사(preflight)를 통과해야 저장됩니다.
     도중에 오류가 나면 출력 폴더는 이전 상태 그대로 남습니다.
 
@@ -61,7 +69,7 @@ def cmd_build(args) -> int:
 
     started = time.perf_counter()
     try:
-        result = build(args.data, args.out)
+        result = build(args.data, args.out, args.production)
     except PreflightFailed as failure:
         for report in failure.reports:
             print(format_report(report), file=sys.stderr)
@@ -104,10 +112,87 @@ def cmd_preflight(args) -> int:
     return EXIT_OK if passed else EXIT_FAIL
 
 
+def cmd_impose(args) -> int:
+    """인쇄 작업(production.toml)마다 종이별 판걸이와 필요한 종이 장수를 계산해 보여 줍니다.
+
+    표: 종이, 판걸이(한 장에 몇 부), 필요한 장수(여분 포함), 종이 사용률.
+    ▶ 표시가 고른 종이입니다 (장수가 가장 적고, 같으면 종이 낭비가 적은 것).
+    --out 폴더를 주면 고른 종이의 인쇄판 PDF와 사무실 A4 PDF를 그 폴더에 만듭니다.
+
+    예) leaflets impose
+        leaflets impose --product pocket --method sheetwise
+        leaflets impose --product pocket --sheet 국전지 --out 판/
+    """
+    from leaflets.build import imposed_files, manifest_entry, render_files, write_folder
+    from leaflets.content import load_content
+    from leaflets.impose.plan import all_plans, choose
+    from leaflets.production import METHODS, load_production
+    from leaflets.products import PRODUCTS
+    from leaflets.render import Renderer
+
+    content = load_content(args.data)
+    production = load_production(args.production)
+    if args.product and args.product not in {run.product for run in production.runs}:
+        raise _usage(f"--product {args.product!r}: {args.production.name}에 없는 작업입니다",
+                     ", ".join(run.product for run in production.runs))
+    if args.sheet and args.sheet not in {s.name for s in production.press_sheets}:
+        raise _usage(f"--sheet {args.sheet!r}: 종이 목록에 없습니다",
+                     ", ".join(s.name for s in production.press_sheets))
+    for run in production.runs:
+        if args.product and run.product != args.product:
+            continue
+        piece, bleed = content.trim_mm(run.product), content.bleed_mm(run.product)
+        chosen = choose(run, production, piece, bleed, sheet=args.sheet, method=args.method)
+        how = METHODS.get(chosen.method, "단면")
+        print(f"■ {run.product} {PRODUCTS[run.product].title}: {run.quantity:,}부 "
+              f"(여분 {run.overs_percent:g}% 포함 {run.quantity_with_overs:,}부), "
+              f"{run.colours_label}도, {how}")
+        print("   " + _pad("종이", 14) + "".join(
+            _pad(label, width, right=True)
+            for label, width in (("크기(mm)", 12), ("판걸이", 8), ("장수", 8), ("사용률", 8))))
+        plans = [chosen] if args.sheet else all_plans(run, production, piece, bleed,
+                                                      args.method)
+        for plan in plans:
+            mark = "▶" if plan.sheet.name == chosen.sheet.name else " "
+            size = "×".join(f"{v:g}" for v in plan.sheet_mm)
+            print(f" {mark} {_pad(plan.sheet.name, 14)}{size:>12}{plan.n_up:>8}"
+                  f"{plan.sheets:>8,}{plan.used_percent:>7.1f}%")
+    if args.out is None:
+        return EXIT_OK
+    renderer = Renderer()
+    prints = {a.product: data for a, data in dict(render_files(content, renderer)).values()
+              if a.kind == "print"}
+    files = dict(imposed_files(content, production, prints, renderer, product=args.product,
+                               sheet=args.sheet, method=args.method))
+    manifest = {"data_sha256": content.sha256,
+                "artifacts": [manifest_entry(a) for a, _ in files.values()]}
+    write_folder(args.out, files, manifest)
+    print(f"완료: {len(files)}개 파일을 {args.out}/ 에 만들었습니다.")
+    for artifact, _ in files.values():
+        print(f"  {artifact.path}")
+    return EXIT_OK
+
+
+def _usage(message, allowed):
+    from leaflets.errors import LeafletsError
+
+    return LeafletsError(f"{message}. 가능한 값: {allowed}")
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    """Pad to ``width`` terminal columns (Hangul takes two)."""
+    import unicodedata
+
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    space = " " * max(0, width - columns)
+    return space + text if right else text + space
+
+
 COMMANDS = {
     "check": (cmd_check, "내용 파일 검사 (파일을 만들지 않음)"),
     "build": (cmd_build, "인쇄용·화면용 PDF와 미리보기 만들기"),
     "preflight": (cmd_preflight, "PDF를 인쇄소 사전 검사처럼 검사"),
+    "impose": (cmd_impose, "판걸이·종이 장수 계산, 인쇄판 PDF 만들기"),
 }
 
 
@@ -143,6 +228,7 @@ def make_parser() -> argparse.ArgumentParser:
         epilog="예) leaflets check   → 내용 파일 검사\n"
                "    leaflets build   → dist/ 에 PDF와 미리보기 만들기\n"
                "    leaflets preflight dist/print/pocket.pdf   → 인쇄용 파일 검사\n"
+               "    leaflets impose  → 판걸이·종이 장수 계산\n"
                "명령마다 자세한 도움말: leaflets 명령 --help",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         add_help=False,
@@ -160,11 +246,29 @@ def make_parser() -> argparse.ArgumentParser:
         _add_help_option(command)
         command.set_defaults(function=function)
         _add_data_option(command)
+        if name in ("check", "build", "impose"):
+            command.add_argument(
+                "--production", type=Path, default=DEFAULT_PRODUCTION, metavar="파일",
+                help=f"발주 파일 (기본값: {DEFAULT_PRODUCTION.name})",
+            )
         if name == "build":
             command.add_argument(
                 "--out", type=Path, default=DEFAULT_OUT, metavar="폴더",
                 help="결과를 저장할 폴더 (기본값: dist/). leaflets가 만든 폴더만 덮어씁니다",
             )
+        if name == "impose":
+            from leaflets.production import METHODS
+            from leaflets.products import PRODUCTS
+
+            command.add_argument("--product", choices=list(PRODUCTS), metavar="제품",
+                                 help=f"이 제품만 ({', '.join(PRODUCTS)})")
+            command.add_argument("--sheet", metavar="종이",
+                                 help="이 종이로 (예: 국전지). 없으면 가장 적게 드는 종이")
+            command.add_argument("--method", choices=list(METHODS), metavar="방식",
+                                 help="양면 인쇄 방식: " + ", ".join(
+                                     f"{k}({v})" for k, v in METHODS.items()))
+            command.add_argument("--out", type=Path, metavar="폴더",
+                                 help="인쇄판 PDF를 만들 폴더 (없으면 표만 보여 줌)")
         if name == "preflight":
             command.add_argument("files", type=Path, nargs="+", metavar="PDF",
                                  help="검사할 PDF 파일 (여러 개 가능)")

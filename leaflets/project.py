@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 FONTS = ROOT / "fonts"
 DEFAULT_DATA = ROOT / "minwon24.toml"
+DEFAULT_PRODUCTION = ROOT / "production.toml"
 DEFAULT_OUT = ROOT / "dist"
 PROFILES = ROOT / "profiles"
 PROFILE = PROFILES / "FOGRA39L.icc"

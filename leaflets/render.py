@@ -11,6 +11,9 @@ Two modes:
   site and e-mail, and the source of the PNG proofs;
 - ``print``: PDF/X-4 in CMYK with the FOGRA39 OutputIntent, bleed, crop
   marks, registration targets and a slug: for the vendor.
+
+Sheet furniture (marks, colour bar and slug of imposed sheets) is rendered
+here too, so that WeasyPrint has a single caller.
 """
 
 from __future__ import annotations
@@ -30,9 +33,11 @@ from leaflets.content import Content
 from leaflets.errors import ContentOverflowError, LeafletsError
 from leaflets.fetcher import ProjectFetcher
 from leaflets.korean import keep_words
-from leaflets.printready import PDF_VARIANT, PrintSetup, finisher, slug_text
+from leaflets.impose.plan import COLOUR_BAR, PATCH_MM, TARGET_RADIUS_MM
+from leaflets.impose.plan import slug_text as sheet_slug
+from leaflets.printready import PDF_VARIANT, PrintSetup, finisher, marks_svg, slug_text
 from leaflets.products import PRODUCTS, Product
-from leaflets.project import FONTS, PROFILES, ROOT, TEMPLATES
+from leaflets.project import FONTS, ROOT, TEMPLATES
 from leaflets.qr import make_qr
 from leaflets.theme import css_colour, screen_css
 
@@ -67,7 +72,7 @@ class Renderer:
         self.env.filters["words"] = keep_words
         self.fonts = FontConfiguration()
         self.cache = {}
-        self.fetcher = ProjectFetcher([FONTS, templates, PROFILES])
+        self.fetcher = ProjectFetcher([FONTS, templates])
 
     def html(self, content: Content, product: Product, mode: str = "screen") -> str:
         """The HTML of ``product`` for ``content`` (all data escaped)."""
@@ -116,6 +121,31 @@ class Renderer:
         )
         return RenderedProduct(product, mode, pdf, len(document.pages),
                                content.trim_mm(product.name), bleed)
+
+
+    def render_sheet(self, plan, title: str, data_sha256: str) -> bytes:
+        """The furniture of an imposed sheet (marks, colour bar, slug), one page per side."""
+        width, height = plan.sheet_mm
+        registration = css_colour("registration", "print")
+
+        def marks(side):
+            flipped = [((a[0], height - a[1]), (b[0], height - b[1])) for a, b in side.marks]
+            targets = [(x, height - y) for x, y in side.targets]
+            return marks_svg((0, 0, width, height), flipped, targets, TARGET_RADIUS_MM,
+                             registration)
+
+        def slug(side):
+            return sheet_slug(plan, side, title, build_date(), data_sha256)
+
+        html = self.env.get_template("sheet.html.j2").render(
+            plan=plan, title=title, W=width, H=height, patch=PATCH_MM, marks_svg=marks,
+            slug=slug, colour_bar=["device-cmyk({} {} {} {})".format(*c) for c in COLOUR_BAR],
+        )
+        self.fetcher.refused.clear()
+        document = weasyprint.HTML(string=html, base_url=str(ROOT) + "/",
+                                   url_fetcher=self.fetcher)
+        return document.render(font_config=self.fonts, cache=self.cache).write_pdf(
+            pdf_variant=PDF_VARIANT, finisher=finisher(None))
 
 
 def build_date() -> str:

@@ -36,7 +36,17 @@ def test_build_writes_proofs_and_manifest(built):
         ("poster-a4", "print", None),
         ("pocket", "proof-pdf", None), ("pocket", "proof-png", 1), ("pocket", "proof-png", 2),
         ("pocket", "print", None),
+        ("poster-a4", "imposed", None), ("poster-a4", "office", None),
+        ("pocket", "imposed", None), ("pocket", "office", None),
     }
+    imposed = listed[("pocket", "imposed", None)]
+    assert imposed["path"] == "imposed/pocket.pdf"
+    assert imposed["method"] == "work-and-turn"
+    assert imposed["n_up"] >= 2 and imposed["sheets"] >= 10_500 / imposed["n_up"]
+    assert set(imposed) >= {"sheet", "sheet_mm", "n_up", "method", "sheets"}
+    office = listed[("pocket", "office", None)]
+    assert (office["sheet"], office["sheet_mm"], office["n_up"]) == ("A4", [210, 297], 4)
+    assert office["method"] == "office-duplex" and office["pages"] == 2
     assert listed[("pocket", "print", None)]["path"] == "print/pocket.pdf"
     assert listed[("pocket", "print", None)]["bleed_mm"] == 3
     assert listed[("pocket", "print", None)]["preflight"] == "passed"

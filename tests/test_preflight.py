@@ -19,12 +19,10 @@ from leaflets.cli import main
 from leaflets.fetcher import ProjectFetcher
 from leaflets.preflight import CHECKS, PreflightError, format_report, preflight
 from leaflets.printready import finisher
-from leaflets.project import FONTS, PROFILES, ROOT
+from leaflets.project import FONTS, ROOT
 from leaflets.qr import make_qr
 
 URL = "http://www.minwon.go.kr"
-PROFILE_RULE = ("@color-profile device-cmyk { src: url(profiles/FOGRA39L.icc); "
-                "components: cyan, magenta, yellow, black }")
 BASE_CSS = """
 @font-face { font-family: S; src: url(fonts/NanumSquareR.ttf) }
 @page { size: 105mm 148mm; margin: 0; bleed: 3mm }
@@ -36,17 +34,17 @@ body { margin: 0; font-family: S; color: device-cmyk(0 0 0 1); font-size: 10pt }
 @pytest.fixture
 def corpus(renderer, tmp_path):
     """make(html=..., css=..., url=..., profile=True, bleed_mm=3) -> print PDF bytes."""
-    fetcher = ProjectFetcher([FONTS, PROFILES, tmp_path])
+    fetcher = ProjectFetcher([FONTS, tmp_path])
 
     def make(html="", css="", url=URL, profile=True, bleed_mm=3.0):
         qr = make_qr(url, 30, "device-cmyk(0 0 0 1)")
-        page = (f"<html lang='ko'><style>{PROFILE_RULE if profile else ''}{BASE_CSS}{css}"
+        page = (f"<html lang='ko'><style>{BASE_CSS}{css}"
                 f"</style><body><p class='at' style='left: 10mm; top: 10mm'>민원24 안내</p>"
                 f"<div class='at' style='left: 10mm; top: 90mm'>{qr.svg}</div>{html}"
                 f"</body></html>")
         document = weasyprint.HTML(string=page, base_url=f"{ROOT}/", url_fetcher=fetcher)
         return document.render(font_config=renderer.fonts).write_pdf(
-            pdf_variant="pdf/x-4", finisher=finisher(bleed_mm))
+            pdf_variant="pdf/x-4", finisher=finisher(bleed_mm, output_intent=profile))
 
     return make
 
