@@ -32,9 +32,9 @@ from weasyprint.text.fonts import FontConfiguration
 from leaflets.content import Content
 from leaflets.errors import ContentOverflowError, LeafletsError
 from leaflets.fetcher import ProjectFetcher
-from leaflets.korean import keep_words
 from leaflets.impose.plan import COLOUR_BAR, PATCH_MM, TARGET_RADIUS_MM
 from leaflets.impose.plan import slug_text as sheet_slug
+from leaflets.korean import keep_words
 from leaflets.printready import PDF_VARIANT, PrintSetup, finisher, marks_svg, slug_text
 from leaflets.products import PRODUCTS, Product
 from leaflets.project import FONTS, ROOT, TEMPLATES

@@ -25,7 +25,14 @@ import math
 from dataclasses import dataclass
 
 from leaflets.impose.geometry import (
-    Matrix, Rect, bounds, clip_segment, compose, grid, mirror, place,
+    Matrix,
+    Rect,
+    bounds,
+    clip_segment,
+    compose,
+    grid,
+    mirror,
+    place,
 )
 from leaflets.production import METHODS, Production, Run, Sheet
 

@@ -1,0 +1,209 @@
+"""Sheet plans, tested without any PDF: geometry, optimality, turn alignment."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leaflets.impose.geometry import Rect, apply, grid
+from leaflets.impose.plan import (
+    ImpositionError,
+    all_plans,
+    choose,
+    fill,
+    plan_office,
+    plan_press,
+    printable,
+)
+from leaflets.production import Production, Run, Sheet, load_production
+from leaflets.project import DEFAULT_PRODUCTION
+
+PRODUCTION = load_production(DEFAULT_PRODUCTION)
+POCKET, POSTER = PRODUCTION.run("pocket"), PRODUCTION.run("poster-a4")
+
+
+def test_default_runs_on_gukjeonji():
+    sheet = PRODUCTION.sheet("국전지")
+    pocket = plan_press(POCKET, sheet, (105, 148), 3.0)
+    assert (pocket.method, pocket.n_up, pocket.sheets) == ("work-and-turn", 32, 329)
+    assert len(pocket.sides) == 1 and len(pocket.sides[0].placements) == 32
+    sheetwise = plan_press(POCKET, sheet, (105, 148), 3.0, "sheetwise")
+    assert (sheetwise.n_up, sheetwise.sheets, len(sheetwise.sides)) == (32, 329, 2)
+    poster = plan_press(POSTER, sheet, (210, 297), 3.0)
+    assert (poster.method, poster.n_up, poster.sheets) == ("single", 8, 657)
+
+
+def test_choose_takes_fewest_sheets_then_least_waste():
+    plans = all_plans(POCKET, PRODUCTION, (105, 148), 3.0)
+    chosen = choose(POCKET, PRODUCTION, (105, 148), 3.0)
+    assert chosen.sheets == min(p.sheets for p in plans)
+    ties = [p for p in plans if p.sheets == chosen.sheets]
+    assert chosen.used_percent == max(p.used_percent for p in ties)
+    twins = Production(PRODUCTION.path, PRODUCTION.runs, (
+        Sheet("넓은", (700, 500), 10, 8, 0), Sheet("딱 맞는", (460, 330), 10, 8, 0),
+        PRODUCTION.office_sheet))
+    # Both hold 4 pockets (2 x 2 fronts+backs); the smaller wastes less paper.
+    a, b = (plan_press(POCKET, s, (105, 148), 3.0) for s in twins.press_sheets)
+    assert a.sheets == b.sheets or a.n_up != b.n_up
+    best = choose(POCKET, twins, (105, 148), 3.0)
+    assert best.used_percent == max(a.used_percent, b.used_percent) or best.sheets < max(
+        a.sheets, b.sheets)
+
+
+def test_nothing_fits_is_a_clear_error():
+    tiny = Production(PRODUCTION.path, PRODUCTION.runs, (
+        Sheet("엽서", (150, 100), 5, 5, 0), PRODUCTION.office_sheet))
+    with pytest.raises(ImpositionError, match="엽서"):
+        choose(POSTER, tiny, (210, 297), 3.0)
+
+
+sizes = st.floats(min_value=20, max_value=200).map(lambda v: round(v, 1))
+sheets = st.builds(
+    lambda w, h, g, m, gut: Sheet("시험", (max(w, h), min(w, h)), g, m, gut),
+    st.floats(min_value=200, max_value=1100).map(round),
+    st.floats(min_value=200, max_value=800).map(round),
+    st.sampled_from([0, 5, 10, 12]), st.sampled_from([0, 3, 8]), st.sampled_from([0, 2, 5]),
+)
+
+
+def _run(double_sided, method="work-and-turn"):
+    return Run("pocket" if double_sided else "poster-a4", 1000, "아트지", (4, 4 if double_sided
+                                                                            else 0),
+               (), method, 5.0, ())
+
+
+@settings(max_examples=150, deadline=None)
+@given(sheet=sheets, piece=st.tuples(sizes, sizes), bleed=st.sampled_from([0, 2, 3, 5]),
+       method=st.sampled_from(["single", "sheetwise", "work-and-turn"]))
+def test_cells_never_overlap_and_stay_printable(sheet, piece, bleed, method):
+    run = _run(method != "single", method if method != "single" else "work-and-turn")
+    plan = plan_press(run, sheet, piece, bleed, None if method == "single" else method)
+    if plan is None:
+        return
+    area = printable(sheet)
+    for side in plan.sides:
+        cells = [p.trim.inset(-bleed) for p in side.placements]
+        for cell in cells:
+            assert area.contains(cell)
+        for a, b in itertools.combinations(cells, 2):
+            assert not a.overlaps(b)
+        trims = [p.trim for p in side.placements]
+        limit = Rect(0, sheet.gripper_mm, *plan.sheet_mm).moved(0, 0)
+        for start, end in side.marks:
+            segment = Rect(min(start[0], end[0]), min(start[1], end[1]),
+                           abs(end[0] - start[0]), abs(end[1] - start[1]))
+            assert not any(segment.overlaps(trim) for trim in trims)  # never on live area
+            assert segment.y >= sheet.gripper_mm - 1e-6  # nothing in the gripper
+            assert segment.right <= plan.sheet_mm[0] + 1e-6 and segment.x >= -1e-6
+            assert limit.w > 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(sheet=sheets, piece=st.tuples(sizes, sizes), bleed=st.sampled_from([0, 3]),
+       method=st.sampled_from(["sheetwise", "work-and-turn"]))
+def test_every_back_lands_behind_its_own_front(sheet, piece, bleed, method):
+    plan = plan_press(_run(True, method), sheet, piece, bleed, method)
+    if plan is None:
+        return
+    width = plan.sheet_mm[0]
+    placements = [p for side in plan.sides for p in side.placements]
+    fronts = [p for p in placements if p.page == 0]
+    backs = [p for p in placements if p.page == 1]
+    assert len(fronts) == len(backs) > 0
+    w, h = piece
+    for front in fronts:
+        # The back whose trim, turned side to side, covers the front's trim.
+        [back] = [b for b in backs if _close(b.trim.mirrored(width), front.trim)]
+        for x, y in [(0, 0), (w, 0), (0, h), (w, h), (w / 3, h / 5)]:
+            # A point of the front is behind the back's mirror-image point, turned.
+            fx, fy = apply(front.matrix, x, y)
+            bx, by = apply(back.matrix, w - x, y)
+            assert (width - bx, by) == pytest.approx((fx, fy), abs=1e-6)
+
+
+def _close(a: Rect, b: Rect) -> bool:
+    return all(abs(u - v) < 1e-6 for u, v in zip((a.x, a.y, a.w, a.h), (b.x, b.y, b.w, b.h),
+                                                   strict=True))
+
+
+@settings(max_examples=80, deadline=None)
+@given(sheet=sheets, piece=st.tuples(sizes, sizes))
+def test_work_and_turn_is_symmetric_about_the_sheet_centre(sheet, piece):
+    plan = plan_press(_run(True), sheet, piece, 3.0, "work-and-turn")
+    if plan is None:
+        return
+    width = plan.sheet_mm[0]
+    [side] = plan.sides
+    marks = {_rounded(m) for m in side.marks}
+    mirrored = {_rounded((((width - a[0]), a[1]), ((width - b[0]), b[1]))) for a, b in side.marks}
+    assert marks == mirrored  # after the turn the marks fall on themselves
+
+
+def _rounded(segment):
+    a, b = sorted((round(p[0], 3), round(p[1], 3)) for p in segment)
+    return a, b
+
+
+def _brute_force(width, height, w, h):
+    """Most w x h rectangles (same orientation, integer positions) in width x height."""
+    best = 0
+    cells = [(x, y) for y in range(height) for x in range(width)]
+    taken = set()
+
+    def search(index, count):
+        nonlocal best
+        free = width * height - len(taken)
+        if count + free // (w * h) <= best:
+            return
+        best = max(best, count)
+        for i in range(index, len(cells)):
+            x, y = cells[i]
+            if (x, y) in taken or x + w > width or y + h > height:
+                continue
+            block = {(x + i2, y + j2) for i2 in range(w) for j2 in range(h)}
+            if block & taken:
+                continue
+            taken.update(block)
+            search(i + 1, count + 1)
+            taken.difference_update(block)
+
+    search(0, 0)
+    return best
+
+
+@settings(max_examples=60, deadline=None)
+@given(width=st.integers(2, 7), height=st.integers(2, 7), w=st.integers(1, 4),
+       h=st.integers(1, 4))
+def test_no_layout_of_the_same_rotation_fits_more(width, height, w, h):
+    area = Rect(0, 0, width, height)
+    assert len(grid(area, w, h, 0)) == _brute_force(width, height, w, h)
+    upright = [c for c, r in fill(area, (w, h), 0, 0, mixed=False) if r == 0]
+    assert len(upright) <= len(grid(area, w, h, 0))
+
+
+def test_mixed_rotation_is_used_where_it_fits_more():
+    area = Rect(0, 0, 105, 60)  # 2 x 2 upright leave a 25 mm strip: one more, turned
+    cells = fill(area, (40, 25), 0, 0)
+    straight = max(len(grid(area, 40, 25, 0)), len(grid(area, 25, 40, 0)))
+    assert straight == 4 and len(cells) == 5
+    assert len(cells) > straight
+    assert {rotation for _, rotation in cells} == {0, 90}
+
+
+def test_office_sheet_pocket_four_up_scaled_to_the_printable_area():
+    plan = plan_office(POCKET, PRODUCTION.office_sheet, (105, 148))
+    assert (plan.n_up, plan.sheet_mm, plan.method, len(plan.sides)) == (
+        4, (210, 297), "office-duplex", 2)
+    assert plan.scale == pytest.approx(0.914, abs=0.001)
+    border = Rect(0, 0, 210, 297).inset(PRODUCTION.office_sheet.margin_mm)
+    for side in plan.sides:
+        for placement in side.placements:
+            assert border.contains(placement.trim)
+        for start, end in side.marks:
+            assert border.contains(Rect(min(start[0], end[0]), min(start[1], end[1]), 0, 0))
+    fronts, backs = plan.sides[0].placements, plan.sides[1].placements
+    assert sorted((b.trim.mirrored(210).x, b.trim.y) for b in backs) == sorted(
+        (f.trim.x, f.trim.y) for f in fronts)
