@@ -17,10 +17,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from leaflets import __version__
+from leaflets.budget import plan_for_run
 from leaflets.content import Content, load_content
 from leaflets.errors import LeafletsError, OutputError
 from leaflets.impose.pdf import impose
-from leaflets.impose.plan import choose, plan_office
+from leaflets.impose.plan import plan_office
 from leaflets.preflight import Report, preflight
 from leaflets.production import Production, load_production
 from leaflets.products import PRODUCTS
@@ -152,8 +153,7 @@ def imposed_files(content: Content, production: Production, prints: dict[str, by
         piece = content.trim_mm(run.product)
         title = PRODUCTS[run.product].title
         plans = [("imposed", f"imposed/{run.product}.pdf",
-                  choose(run, production, piece, content.bleed_mm(run.product),
-                         sheet=sheet, method=method)),
+                  plan_for_run(run, production, content, sheet=sheet, method=method)),
                  ("office", f"office/{run.product}-{production.office_sheet.name}.pdf",
                   plan_office(run, production.office_sheet, piece))]
         for kind, path, plan in plans:

@@ -116,16 +116,19 @@ def cmd_impose(args) -> int:
     """인쇄 작업(production.toml)마다 종이별 판걸이와 필요한 종이 장수를 계산해 보여 줍니다.
 
     표: 종이, 판걸이(한 장에 몇 부), 필요한 장수(여분 포함), 종이 사용률.
-    ▶ 표시가 고른 종이입니다 (장수가 가장 적고, 같으면 종이 낭비가 적은 것).
+    ▶ 표시가 고른 종이입니다: 가격표로 원가 계산하는 작업은 값이 가장 싼 종이
+    (leaflets budget 과 같은 것), 아니면 장수가 가장 적고 종이 낭비가 적은 것.
     --out 폴더를 주면 고른 종이의 인쇄판 PDF와 사무실 A4 PDF를 그 폴더에 만듭니다.
 
     예) leaflets impose
         leaflets impose --product pocket --method sheetwise
         leaflets impose --product pocket --sheet 국전지 --out 판/
     """
+    from leaflets.budget import plan_for_run
     from leaflets.build import imposed_files, manifest_entry, render_files, write_folder
     from leaflets.content import load_content
-    from leaflets.impose.plan import all_plans, choose
+    from leaflets.impose.plan import all_plans
+    from leaflets.korean import pad
     from leaflets.production import METHODS, load_production
     from leaflets.products import PRODUCTS
     from leaflets.render import Renderer
@@ -142,20 +145,20 @@ def cmd_impose(args) -> int:
         if args.product and run.product != args.product:
             continue
         piece, bleed = content.trim_mm(run.product), content.bleed_mm(run.product)
-        chosen = choose(run, production, piece, bleed, sheet=args.sheet, method=args.method)
+        chosen = plan_for_run(run, production, content, sheet=args.sheet, method=args.method)
         how = METHODS.get(chosen.method, "단면")
         print(f"■ {run.product} {PRODUCTS[run.product].title}: {run.quantity:,}부 "
               f"(여분 {run.overs_percent:g}% 포함 {run.quantity_with_overs:,}부), "
               f"{run.colours_label}도, {how}")
-        print("   " + _pad("종이", 14) + "".join(
-            _pad(label, width, right=True)
+        print("   " + pad("종이", 14) + "".join(
+            pad(label, width, right=True)
             for label, width in (("크기(mm)", 12), ("판걸이", 8), ("장수", 8), ("사용률", 8))))
         plans = [chosen] if args.sheet else all_plans(run, production, piece, bleed,
                                                       args.method)
         for plan in plans:
             mark = "▶" if plan.sheet.name == chosen.sheet.name else " "
             size = "×".join(f"{v:g}" for v in plan.sheet_mm)
-            print(f" {mark} {_pad(plan.sheet.name, 14)}{size:>12}{plan.n_up:>8}"
+            print(f" {mark} {pad(plan.sheet.name, 14)}{size:>12}{plan.n_up:>8}"
                   f"{plan.sheets:>8,}{plan.used_percent:>7.1f}%")
     if args.out is None:
         return EXIT_OK
@@ -173,19 +176,70 @@ def cmd_impose(args) -> int:
     return EXIT_OK
 
 
+def cmd_budget(args) -> int:
+    """인쇄 작업(production.toml)마다 값을 매겨 예산(배정액)과 비교합니다.
+
+    작업마다 판걸이 계획에서 가장 싸게 드는 종이를 골라 용지비·인쇄비·소부비·
+    후가공·공급가액·부가세·합계를 계산하고, 작업 배정액과 총 배정액에 견줍니다.
+    금액은 천원 단위로 보여 줍니다 (json/csv 는 원 단위).
+    종료 코드: 0 모두 배정액 안, 1 넘는 것이 있음(얼마나 넘는지, 무엇 하나를
+    바꾸면 되는지 보여 줌), 2 파일 내용이 틀림.
+
+    예) leaflets budget
+        leaflets budget --max            → 배정액 안에서 찍을 수 있는 최대 부수
+        leaflets budget --format csv > 예산.csv
+    """
+    import json
+
+    from leaflets.budget import Pricer, as_csv, as_dict, format_table, won
+    from leaflets.content import load_content
+    from leaflets.korean import pad
+    from leaflets.production import load_production
+
+    content = load_content(args.data)
+    production = load_production(args.production)
+    pricer = Pricer(production, content)
+    check = pricer.check()
+    remedies = [] if check.within else pricer.remedies(check)
+    if args.max:
+        rows = []
+        for cost in check.runs:
+            limit = cost.allocation
+            best = pricer.max_quantity(cost.run, limit) if limit is not None else None
+            rows.append((cost, best))
+        if args.format == "json":
+            print(json.dumps({"runs": [
+                {"product": c.run.product, "allocation": c.allocation,
+                 "max_quantity": b.run.quantity if b else 0, "total": b.total if b else 0,
+                 "sheet": b.plan.sheet.name if b else None} for c, b in rows]},
+                ensure_ascii=False, indent=2))
+            return EXIT_OK
+        print(f"배정액 안에서 찍을 수 있는 최대 부수 — {production.path.name}")
+        for cost, best in rows:
+            if cost.allocation is None:
+                print(f"· {cost.run.product}: 작업 배정액(allocation)이 없어 계산하지 않았습니다")
+            elif best is None:
+                print(f"· {cost.run.product}: 배정액 {won(cost.allocation)}으로는 1부도 "
+                      "찍을 수 없습니다")
+            else:
+                print(f"· {pad(cost.run.product, 10)} 배정액 {won(cost.allocation):>12}  "
+                      f"최대 {best.run.quantity:>9,}부  합계 {won(best.total):>12}  "
+                      f"({best.plan.sheet.name} {best.plan.n_up}면, 지금 "
+                      f"{cost.run.quantity:,}부)")
+        return EXIT_OK
+    if args.format == "json":
+        print(json.dumps(as_dict(check, remedies), ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        sys.stdout.write(as_csv(check))
+    else:
+        sys.stdout.write(format_table(check, remedies))
+    return EXIT_OK if check.within else EXIT_FAIL
+
+
 def _usage(message, allowed):
     from leaflets.errors import LeafletsError
 
     return LeafletsError(f"{message}. 가능한 값: {allowed}")
-
-
-def _pad(text: str, width: int, right: bool = False) -> str:
-    """Pad to ``width`` terminal columns (Hangul takes two)."""
-    import unicodedata
-
-    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    space = " " * max(0, width - columns)
-    return space + text if right else text + space
 
 
 COMMANDS = {
@@ -193,6 +247,7 @@ COMMANDS = {
     "build": (cmd_build, "인쇄용·화면용 PDF와 미리보기 만들기"),
     "preflight": (cmd_preflight, "PDF를 인쇄소 사전 검사처럼 검사"),
     "impose": (cmd_impose, "판걸이·종이 장수 계산, 인쇄판 PDF 만들기"),
+    "budget": (cmd_budget, "인쇄 비용 계산, 예산(배정액)과 비교"),
 }
 
 
@@ -229,6 +284,7 @@ def make_parser() -> argparse.ArgumentParser:
                "    leaflets build   → dist/ 에 PDF와 미리보기 만들기\n"
                "    leaflets preflight dist/print/pocket.pdf   → 인쇄용 파일 검사\n"
                "    leaflets impose  → 판걸이·종이 장수 계산\n"
+               "    leaflets budget  → 인쇄 비용과 예산 비교\n"
                "명령마다 자세한 도움말: leaflets 명령 --help",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         add_help=False,
@@ -246,7 +302,7 @@ def make_parser() -> argparse.ArgumentParser:
         _add_help_option(command)
         command.set_defaults(function=function)
         _add_data_option(command)
-        if name in ("check", "build", "impose"):
+        if name in ("check", "build", "impose", "budget"):
             command.add_argument(
                 "--production", type=Path, default=DEFAULT_PRODUCTION, metavar="파일",
                 help=f"발주 파일 (기본값: {DEFAULT_PRODUCTION.name})",
@@ -269,6 +325,12 @@ def make_parser() -> argparse.ArgumentParser:
                                      f"{k}({v})" for k, v in METHODS.items()))
             command.add_argument("--out", type=Path, metavar="폴더",
                                  help="인쇄판 PDF를 만들 폴더 (없으면 표만 보여 줌)")
+        if name == "budget":
+            command.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                                 metavar="형식",
+                                 help="table(표, 기본값), json, csv(원 단위, 엑셀용)")
+            command.add_argument("--max", action="store_true",
+                                 help="작업마다 배정액 안에서 찍을 수 있는 최대 부수")
         if name == "preflight":
             command.add_argument("files", type=Path, nargs="+", metavar="PDF",
                                  help="검사할 PDF 파일 (여러 개 가능)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 from fontTools.ttLib import TTFont
 from markupsafe import Markup, escape
@@ -63,3 +64,14 @@ class FontCoverage:
 def font_coverage() -> FontCoverage:
     """Coverage of the committed fonts, loaded once per process."""
     return FontCoverage([FONTS / name for name in FONT_FILES])
+
+
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """Pad ``text`` to ``width`` terminal columns, on the right (or the left if ``right``)."""
+    space = " " * max(0, width - display_width(text))
+    return space + text if right else text + space

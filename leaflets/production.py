@@ -1,4 +1,4 @@
-"""``production.toml`` -> validated print runs and the sheet catalogue.
+"""``production.toml`` -> validated print runs, sheet catalogue, budget and prices.
 
 Owned by whoever orders the print. Read once, validated like the content
 file: every problem is a :class:`~leaflets.errors.DataError` naming the
@@ -16,7 +16,10 @@ from leaflets.errors import DataError
 from leaflets.products import PRODUCTS
 
 METHODS = {"work-and-turn": "돌려찍기", "sheetwise": "앞뒤판"}
+PRICINGS = {"build-up": "원가 계산", "quote": "견적표"}
+QUOTE_UNITS = {"copy": "부", "thousand": "1,000부", "ream": "연"}
 MAX_QUANTITY = 10_000_000
+MAX_WON = 10_000_000_000
 _COLOURS = re.compile(r"^([1-4])/([0-4])$")
 
 
@@ -44,6 +47,9 @@ class Run:
     method: str  # for double-sided runs: a key of METHODS
     overs_percent: float
     sheets: tuple[str, ...]  # candidate sheet names (all press sheets when not limited)
+    allocation: int | None = None  # 원, this run's share of the budget
+    pricing: str = "build-up"  # a key of PRICINGS
+    quote: str | None = None  # name of the quote table, for pricing = "quote"
 
     @property
     def double_sided(self) -> bool:
@@ -61,10 +67,65 @@ class Run:
 
 
 @dataclass(frozen=True)
+class PaperPrice:
+    stock: str
+    sheet: str
+    per_sheet: int  # 원
+
+
+@dataclass(frozen=True)
+class FinishingPrice:
+    name: str
+    per_job: int  # 원 once per run
+    per_thousand: int  # 원 per 1,000 copies ordered (started thousands count)
+
+
+@dataclass(frozen=True)
+class QuoteTable:
+    """A shop's published price table: quantity (in ``unit``) -> price for that quantity."""
+
+    name: str
+    product: str
+    unit: str  # a key of QUOTE_UNITS
+    rows: tuple[tuple[int, int], ...]  # (quantity in units, price in 원), ascending
+    vat_included: bool
+    copies_per_ream: int | None = None  # for unit = "ream"
+
+
+@dataclass(frozen=True)
+class Prices:
+    """The vendor price list: a cost build-up for offset printing and quote tables."""
+
+    example: bool  # the shipped list is an example: reports say so
+    vat_included: bool  # for the build-up figures
+    plate: int  # 소부비: 원 per plate (one colour)
+    impression_per_ream: int  # 인쇄비: 원 per colour per 연 (500 sheets through the press)
+    minimum_reams: float  # per colour and pass
+    makeready_sheets: int  # spoiled sheets per plate set
+    delivery: int  # 원 per run
+    paper: tuple[PaperPrice, ...]
+    finishing: tuple[FinishingPrice, ...]
+    quotes: tuple[QuoteTable, ...]
+
+    def paper_price(self, stock: str, sheet: str) -> int | None:
+        return next((p.per_sheet for p in self.paper if (p.stock, p.sheet) == (stock, sheet)),
+                    None)
+
+    def quote(self, name: str) -> QuoteTable:
+        return next(q for q in self.quotes if q.name == name)
+
+    @property
+    def stocks(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p.stock for p in self.paper))
+
+
+@dataclass(frozen=True)
 class Production:
     path: Path
     runs: tuple[Run, ...]
     sheets: tuple[Sheet, ...]
+    allocation: int | None = None  # 원, the whole budget
+    prices: Prices | None = None
 
     def sheet(self, name: str) -> Sheet:
         """The sheet called ``name``."""
@@ -154,8 +215,8 @@ class _Reader:
 
     def production(self, doc) -> Production:
         for key in doc:
-            if key not in ("runs", "sheets"):
-                self.fail(key, "알 수 없는 항목입니다", allowed="runs, sheets")
+            if key not in ("runs", "sheets", "budget", "prices"):
+                self.fail(key, "알 수 없는 항목입니다", allowed="runs, sheets, budget, prices")
         sheets = tuple(self.sheet(row, f"sheets[{n}]")
                        for n, row in enumerate(self.table_list(doc, "sheets", 1, 50), start=1))
         names = [sheet.name for sheet in sheets]
@@ -173,7 +234,134 @@ class _Reader:
         for number, product in enumerate(products, start=1):
             if products.index(product) != number - 1:
                 self.fail(f"runs[{number}].product", "같은 제품의 작업이 이미 있습니다", product)
-        return Production(self.path, runs, sheets)
+        allocation = None
+        if "budget" in doc:
+            budget = self.table(doc, "budget")
+            self.keys(budget, "budget", ("allocation",))
+            allocation = self.number(budget, "allocation", "budget", 0, MAX_WON, integer=True)
+        prices = self.prices(self.table(doc, "prices"), names) if "prices" in doc else None
+        for number, run in enumerate(runs, start=1):
+            self.check_pricing(run, f"runs[{number}]", prices)
+        return Production(self.path, runs, sheets, allocation, prices)
+
+    def table(self, doc, key):
+        value = doc[key]
+        if not isinstance(value, dict):
+            self.fail(key, f"[{key}] 표여야 합니다", value)
+        return value
+
+    def flag(self, table, key, where, default=None):
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(f"{where}.{key}", "true 또는 false 여야 합니다", value)
+        return value
+
+    def prices(self, table, sheet_names) -> Prices:
+        where = "prices"
+        self.keys(table, where, ("vat_included",),
+                  ("example", "plate", "impression_per_ream", "minimum_reams",
+                   "makeready_sheets", "delivery", "paper", "finishing", "quotes"))
+        paper = []
+        for number, row in enumerate(self.rows(table, "paper", where), start=1):
+            at = f"{where}.paper[{number}]"
+            self.keys(row, at, ("stock", "sheet", "per_sheet"))
+            sheet = self.text(row, "sheet", at)
+            if sheet not in sheet_names:
+                self.fail(f"{at}.sheet", "종이 목록([[sheets]])에 없는 종이입니다", sheet,
+                          ", ".join(sheet_names))
+            price = PaperPrice(self.text(row, "stock", at), sheet,
+                               self.number(row, "per_sheet", at, 0, 1_000_000, integer=True))
+            if any((p.stock, p.sheet) == (price.stock, price.sheet) for p in paper):
+                self.fail(f"{at}", "같은 종이·규격의 가격이 이미 있습니다",
+                          f"{price.stock} / {price.sheet}")
+            paper.append(price)
+        finishing = []
+        for number, row in enumerate(self.rows(table, "finishing", where), start=1):
+            at = f"{where}.finishing[{number}]"
+            self.keys(row, at, ("name",), ("per_job", "per_thousand"))
+            finishing.append(FinishingPrice(
+                self.text(row, "name", at),
+                self.number(row, "per_job", at, 0, MAX_WON, default=0, integer=True),
+                self.number(row, "per_thousand", at, 0, MAX_WON, default=0, integer=True)))
+        quotes = []
+        for number, row in enumerate(self.rows(table, "quotes", where), start=1):
+            quote = self.quote(row, f"{where}.quotes[{number}]")
+            if any(q.name == quote.name for q in quotes):
+                self.fail(f"{where}.quotes[{number}].name", "같은 이름의 견적표가 이미 있습니다",
+                          quote.name)
+            quotes.append(quote)
+        return Prices(
+            example=self.flag(table, "example", where, default=False),
+            vat_included=self.flag(table, "vat_included", where),
+            plate=self.number(table, "plate", where, 0, MAX_WON, default=0, integer=True),
+            impression_per_ream=self.number(table, "impression_per_ream", where, 0, MAX_WON,
+                                            default=0, integer=True),
+            minimum_reams=float(self.number(table, "minimum_reams", where, 0, 100, default=1)),
+            makeready_sheets=self.number(table, "makeready_sheets", where, 0, 10_000, default=0,
+                                         integer=True),
+            delivery=self.number(table, "delivery", where, 0, MAX_WON, default=0, integer=True),
+            paper=tuple(paper), finishing=tuple(finishing), quotes=tuple(quotes))
+
+    def rows(self, table, key, where):
+        rows = table.get(key, [])
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            self.fail(f"{where}.{key}", f"[[{where}.{key}]] 표의 목록이어야 합니다", rows)
+        return rows
+
+    def quote(self, row, where) -> QuoteTable:
+        self.keys(row, where, ("name", "product", "unit", "rows", "vat_included"),
+                  ("copies_per_ream", "note"))
+        product = row["product"]
+        if product not in PRODUCTS:
+            self.fail(f"{where}.product", "알 수 없는 제품입니다", product, ", ".join(PRODUCTS))
+        unit = row["unit"]
+        if unit not in QUOTE_UNITS:
+            self.fail(f"{where}.unit", "알 수 없는 단위입니다", unit,
+                      ", ".join(f"{k}({v})" for k, v in QUOTE_UNITS.items()))
+        rows = row["rows"]
+        allowed = "[[수량, 가격(원)], ...] 수량이 커지는 순서, 가격도 줄지 않게 (예: [[1, 70]])"
+        if (not isinstance(rows, list) or not rows
+                or not all(isinstance(r, list) and len(r) == 2
+                           and all(isinstance(v, int) and not isinstance(v, bool) for v in r)
+                           for r in rows)):
+            self.fail(f"{where}.rows", "견적 행 형식이 틀렸습니다", rows, allowed)
+        for (q1, p1), (q2, p2) in zip(rows, rows[1:], strict=False):
+            if q2 <= q1 or p2 < p1:
+                self.fail(f"{where}.rows", "수량은 커지고 가격은 줄지 않아야 합니다",
+                          [q2, p2], allowed)
+        if any(q <= 0 or p < 0 or p > MAX_WON for q, p in rows):
+            self.fail(f"{where}.rows", "수량은 1 이상, 가격은 0 이상이어야 합니다", rows, allowed)
+        copies_per_ream = None
+        if unit == "ream":
+            if "copies_per_ream" not in row:
+                self.fail(f"{where}.copies_per_ream", "단위가 연(ream)이면 필수입니다",
+                          allowed="1연에 나오는 부수, 예: A4 합판 4000")
+            copies_per_ream = self.number(row, "copies_per_ream", where, 1, MAX_QUANTITY,
+                                          integer=True)
+        return QuoteTable(self.text(row, "name", where), product, unit,
+                          tuple((q, p) for q, p in rows),
+                          self.flag(row, "vat_included", where), copies_per_ream)
+
+    def check_pricing(self, run: Run, where, prices: Prices | None):
+        """A run's pricing must name prices that exist."""
+        if run.pricing == "quote":
+            if prices is None or not prices.quotes:
+                self.fail(f"{where}.pricing", "견적표([[prices.quotes]])가 없습니다", run.pricing)
+            names = [q.name for q in prices.quotes]
+            if run.quote is None:
+                self.fail(f"{where}.quote", "pricing = \"quote\" 이면 견적표 이름이 필요합니다",
+                          allowed=", ".join(names))
+        if run.pricing == "build-up" and prices is not None:
+            self.check_build_up(run, where, prices)
+        if run.quote is not None:
+            names = [q.name for q in prices.quotes] if prices else []
+            if run.quote not in names:
+                self.fail(f"{where}.quote", "가격표에 없는 견적표입니다", run.quote,
+                          ", ".join(names) or "(견적표 없음)")
+            if prices.quote(run.quote).product != run.product:
+                self.fail(f"{where}.quote", f"'{run.product}' 제품의 견적표가 아닙니다",
+                          run.quote, ", ".join(q.name for q in prices.quotes
+                                               if q.product == run.product) or "(없음)")
 
     def sheet(self, row, where) -> Sheet:
         self.keys(row, where, ("name", "size_mm", "gripper_mm", "margin_mm"),
@@ -198,7 +386,8 @@ class _Reader:
 
     def run(self, row, where, sheets) -> Run:
         self.keys(row, where, ("product", "quantity", "stock", "colours"),
-                  ("finishing", "method", "overs_percent", "sheets"))
+                  ("finishing", "method", "overs_percent", "sheets", "allocation", "pricing",
+                   "quote"))
         product = row["product"]
         if product not in PRODUCTS:
             self.fail(f"{where}.product", "알 수 없는 제품입니다", product, ", ".join(PRODUCTS))
@@ -232,4 +421,31 @@ class _Reader:
             method=method,
             overs_percent=float(self.number(row, "overs_percent", where, 0, 50, default=5)),
             sheets=names,
+            allocation=(self.number(row, "allocation", where, 0, MAX_WON, integer=True)
+                        if "allocation" in row else None),
+            pricing=self.choice(row, "pricing", where, PRICINGS, "build-up"),
+            quote=self.text(row, "quote", where) if "quote" in row else None,
         )
+
+    def check_build_up(self, run: Run, where, prices: Prices):
+        """Every sheet the run may use, its stock and its finishing must have a price."""
+        priced = [p.sheet for p in prices.paper if p.stock == run.stock]
+        if not priced:
+            self.fail(f"{where}.stock", "가격표([[prices.paper]])에 이 종이의 값이 없습니다",
+                      run.stock, ", ".join(prices.stocks) or "(종이 가격 없음)")
+        for name in run.sheets:
+            if name not in priced:
+                self.fail(f"{where}.sheets", f"가격표에 '{run.stock}' 의 이 규격 값이 없습니다",
+                          name, ", ".join(priced))
+        known = [f.name for f in prices.finishing]
+        for name in run.finishing:
+            if name not in known:
+                self.fail(f"{where}.finishing", "가격표([[prices.finishing]])에 없는 후가공입니다",
+                          name, ", ".join(known) or "(후가공 가격 없음)")
+
+    def choice(self, row, key, where, options, default):
+        value = row.get(key, default)
+        if value not in options:
+            self.fail(f"{where}.{key}", "알 수 없는 값입니다", value,
+                      ", ".join(f"{k}({v})" for k, v in options.items()))
+        return value

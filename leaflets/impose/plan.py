@@ -22,7 +22,7 @@ its trim lands exactly behind the front's and reads upright after a turn.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from leaflets.impose.geometry import (
     Matrix,
@@ -264,10 +264,20 @@ def slug_text(plan: SheetPlan, side: Side, title: str, date: str, data_sha256: s
             f"{date} · 내용 {data_sha256[:8]}")
 
 
+def sheets_needed(run: Run, n_up: int) -> int:
+    """Sheets to print for ``run`` at ``n_up`` pieces a sheet, overs included."""
+    return math.ceil(run.quantity_with_overs / n_up)
+
+
+def for_quantity(plan: SheetPlan, run: Run) -> SheetPlan:
+    """The same layout for another quantity of the run (the layout does not depend on it)."""
+    return replace(plan, quantity=run.quantity, sheets=sheets_needed(run, plan.n_up))
+
+
 def _finish(run, sheet, method, sheet_mm, piece, bleed, scale, sides, pieces):
     used = pieces * piece[0] * piece[1] * scale ** 2 / (sheet_mm[0] * sheet_mm[1]) * 100
     return SheetPlan(run.product, sheet, method, sheet_mm, piece, bleed, scale, tuple(sides),
-                     pieces, run.quantity, math.ceil(run.quantity_with_overs / pieces), used)
+                     pieces, run.quantity, sheets_needed(run, pieces), used)
 
 
 def _placement(page, trim, rotation, scale, piece) -> Placement:

@@ -1,0 +1,290 @@
+"""The budget checker: hand-computed prices, the default report, overruns, bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import tomlkit
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from leaflets.budget import Pricer, quote_price, split_vat
+from leaflets.cli import main
+from leaflets.production import QuoteTable, load_production
+from leaflets.project import DEFAULT_PRODUCTION
+
+GOLDEN = Path(__file__).parent / "golden"
+PRODUCTION_TEXT = DEFAULT_PRODUCTION.read_text(encoding="utf-8")
+
+# A poster on a sheet that holds exactly 2 x 2 cells of 216 x 303 mm (trim + 3 mm bleed),
+# with round prices, so every figure can be worked out by hand.
+SMALL = """
+[budget]
+allocation = {allocation}
+
+[[runs]]
+product = "poster-a4"
+quantity = 1000
+stock = "시험지"
+colours = "4/0"
+finishing = ["재단"]
+overs_percent = 0
+allocation = {run_allocation}
+{pricing}
+
+[[sheets]]
+name = "딱 맞는 종이"
+size_mm = [432, 606]
+gripper_mm = 0
+margin_mm = 0
+
+[[sheets]]
+name = "A4"
+size_mm = [210, 297]
+gripper_mm = 5
+margin_mm = 5
+office = true
+
+[prices]
+vat_included = {vat_included}
+plate = 10000
+impression_per_ream = 5000
+minimum_reams = 1
+makeready_sheets = 50
+delivery = 20000
+
+[[prices.paper]]
+stock = "시험지"
+sheet = "딱 맞는 종이"
+per_sheet = 100
+
+[[prices.finishing]]
+name = "재단"
+per_job = 10000
+per_thousand = 1000
+
+[[prices.quotes]]
+name = "부당 70원"
+product = "poster-a4"
+unit = "copy"
+vat_included = true
+rows = [[1, 70]]
+"""
+
+
+def small(tmp_path, *, vat_included="false", allocation=1_200_000, run_allocation=500_000,
+          pricing='pricing = "build-up"'):
+    path = tmp_path / "production.toml"
+    path.write_text(SMALL.format(vat_included=vat_included, allocation=allocation,
+                                 run_allocation=run_allocation, pricing=pricing),
+                    encoding="utf-8")
+    return path
+
+
+def test_cost_build_up_by_hand(tmp_path, default_content):
+    production = load_production(small(tmp_path))
+    cost = Pricer(production, default_content).check().runs[0]
+    # 4-up, 1,000 copies, no overs: 250 sheets + 50 make-ready = 300 sheets = 1 연.
+    assert (cost.plan.sheet.name, cost.plan.n_up, cost.plan.sheets) == ("딱 맞는 종이", 4, 250)
+    assert (cost.press_sheets, cost.reams) == (300, 1)
+    assert cost.paper == 300 * 100
+    assert cost.printing == 5000 * 4 * 1  # 4 colours, one side, 1 연
+    assert cost.plates == 10000 * 4  # one set of 4 plates
+    assert cost.finishing == 10000 + 1000 * 1
+    assert cost.delivery == 20000
+    assert (cost.supply, cost.vat, cost.total) == (121_000, 12_100, 133_100)
+    assert cost.balance == 500_000 - 133_100 and cost.within
+
+
+def test_vat_included_prices_are_split_not_added(tmp_path, default_content):
+    production = load_production(small(tmp_path, vat_included="true"))
+    cost = Pricer(production, default_content).check().runs[0]
+    assert (cost.supply, cost.vat, cost.total) == (110_000, 11_000, 121_000)
+    assert split_vat(700_000, True) == (636_364, 63_636, 700_000)
+    assert split_vat(636_364, False) == (636_364, 63_636, 700_000)
+
+
+def test_quote_tables_by_hand(tmp_path, default_content):
+    production = load_production(small(tmp_path, pricing='pricing = "quote"\nquote = "부당 70원"'))
+    cost = Pricer(production, default_content).check().runs[0]
+    assert (cost.pricing, cost.supply, cost.vat, cost.total) == ("quote", 63_636, 6_364, 70_000)
+    # The plan's own figures: 10,000 pockets at 70원 = 700천원, 5,000 A4 at 100원 = 500천원.
+    per_copy = QuoteTable("계획서", "pocket", "copy", ((1, 70),), True)
+    assert quote_price(per_copy, 10_000) == 700_000
+    per_thousand = QuoteTable("천 부", "pocket", "thousand", ((1, 75_000), (5, 300_000)), False)
+    assert quote_price(per_thousand, 999) == 75_000
+    assert quote_price(per_thousand, 2_500) == 300_000  # 3 thousands: the next row up
+    assert quote_price(per_thousand, 7_001) == 480_000  # 8 thousands at the last row's rate
+    per_ream = QuoteTable("합판", "poster-a4", "ream", ((1, 75_000), (2, 130_000)), False, 4000)
+    assert quote_price(per_ream, 5_000) == 130_000
+    assert split_vat(quote_price(per_ream, 5_000), per_ream.vat_included) == (
+        130_000, 13_000, 143_000)
+
+
+def test_default_budget_matches_the_golden_report(capsys):
+    assert main(["budget"]) == 0
+    report = capsys.readouterr().out
+    golden = GOLDEN / "budget-default.txt"
+    if os.environ.get("LEAFLETS_UPDATE_GOLDEN"):
+        golden.write_text(report, encoding="utf-8")
+    assert report == golden.read_text(encoding="utf-8")
+
+
+def test_default_json_has_the_issue_shape_and_adds_up(capsys):
+    assert main(["budget", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["allocation"] == 1_200_000 and report["within"] is True
+    runs = {run["product"]: run for run in report["runs"]}
+    assert runs["pocket"]["allocation"] == 700_000 and runs["poster-a4"]["allocation"] == 500_000
+    for run in runs.values():
+        assert run["supply"] + run["vat"] == run["total"]
+        parts = sum(run[k] for k in ("paper", "printing", "plates", "finishing", "delivery"))
+        assert parts == run["supply"]
+        assert run["sheets"] * run["n_up"] >= run["quantity"]
+    assert report["total"] == sum(run["total"] for run in runs.values())
+
+
+def test_csv_is_one_row_per_run_and_a_total(capsys):
+    assert main(["budget", "--format", "csv"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert [row["product"] for row in rows] == ["pocket", "poster-a4", "합계"]
+    assert int(rows[2]["total"]) == int(rows[0]["total"]) + int(rows[1]["total"])
+
+
+def test_sheets_come_from_the_plan_the_build_imposes(tmp_path, capsys):
+    """The imposed PDFs and the budget use one plan: the cheapest sheet."""
+    assert main(["impose", "--out", str(tmp_path / "out")]) == 0
+    capsys.readouterr()
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    imposed = {a["product"]: a for a in manifest["artifacts"] if a["kind"] == "imposed"}
+    assert main(["budget", "--format", "json"]) == 0
+    for run in json.loads(capsys.readouterr().out)["runs"]:
+        assert (imposed[run["product"]]["sheet"], imposed[run["product"]]["n_up"],
+                imposed[run["product"]]["sheets"]) == (run["sheet"], run["n_up"], run["sheets"])
+
+
+def _production_with(tmp_path, edit):
+    doc = tomlkit.parse(PRODUCTION_TEXT)
+    edit(doc)
+    path = tmp_path / "production.toml"
+    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_an_overrun_says_by_how_much_and_what_single_change_fits(tmp_path, capsys):
+    path = _production_with(tmp_path, lambda doc: doc["runs"][0].update(quantity=60000))
+    assert main(["budget", "--production", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "판정: 배정액을 넘습니다" in out
+    assert "배정액 700,000원을(를)" in out and "초과" in out
+    assert "pocket: 부수를 60,000부 →" in out
+
+
+def test_a_run_within_its_own_allocation_can_push_the_total_over(tmp_path, capsys):
+    def edit(doc):
+        doc["runs"][0].update(quantity=80000, allocation=1_100_000)
+
+    path = _production_with(tmp_path, edit)
+    pricer = Pricer(load_production(path), _content())
+    check = pricer.check()
+    pocket, poster = check.runs
+    assert pocket.within and poster.within and pocket.total + poster.total > 1_200_000
+    assert main(["budget", "--production", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "총 배정액 1,200,000원을(를)" in out and "초과" in out
+    assert "총 배정액 안" in out  # a remedy aimed at the total
+
+
+def test_the_other_pricing_is_offered_when_it_fits(tmp_path, capsys, default_content):
+    path = small(tmp_path, run_allocation=100_000, pricing='quote = "부당 70원"')
+    assert main(["budget", "--production", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "견적표 '부당 70원'(으)로 값을 매기면 poster-a4 배정액 안 (70,000원)" in out
+
+
+def test_max_is_the_largest_quantity_within_the_allocation(default_content):
+    production = load_production(DEFAULT_PRODUCTION)
+    pricer = Pricer(production, default_content)
+    for run in production.runs:
+        best = pricer.max_quantity(run, run.allocation)
+        assert best.total <= run.allocation
+        one_more = pricer.cost(replace(run, quantity=best.run.quantity + 1))
+        assert one_more.total > run.allocation
+
+
+def test_max_command_lists_every_run(capsys):
+    assert main(["budget", "--max"]) == 0
+    out = capsys.readouterr().out
+    assert "pocket" in out and "poster-a4" in out and "최대" in out
+
+
+def _content():
+    from leaflets.content import load_content
+    from leaflets.project import DEFAULT_DATA
+
+    return load_content(DEFAULT_DATA)
+
+
+PRICER = Pricer(load_production(DEFAULT_PRODUCTION), _content())
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["pocket", "poster-a4"]), st.sampled_from(["build-up", "quote"]),
+       st.integers(1, 200_000), st.integers(0, 50_000))
+def test_cost_never_decreases_as_quantity_grows(product, pricing, quantity, more):
+    run = PRICER.production.run(product)
+    smaller = PRICER.cost(replace(run, quantity=quantity), pricing)
+    larger = PRICER.cost(replace(run, quantity=quantity + more), pricing)
+    assert smaller.total <= larger.total
+
+
+INVALID = [
+    ("zero-quantity", lambda doc: doc["runs"][0].update(quantity=0), "runs[1].quantity", "0"),
+    ("negative-allocation", lambda doc: doc["budget"].update(allocation=-1), "budget.allocation",
+     "-1"),
+    ("negative-run-allocation", lambda doc: doc["runs"][1].update(allocation=-500000),
+     "runs[2].allocation", "-500000"),
+    ("stock-without-price", lambda doc: doc["runs"][0].update(stock="모조지 80g"),
+     "runs[1].stock", "'모조지 80g'"),
+    ("sheet-without-price", lambda doc: doc["runs"][0].update(sheets=["SRA3"]),
+     "runs[1].sheets", "'SRA3'"),
+    ("unknown-quote", lambda doc: doc["runs"][0].update(quote="없는 견적"), "runs[1].quote",
+     "'없는 견적'"),
+    ("quote-of-another-product", lambda doc: doc["runs"][0].update(quote="계획서 단가 (A4 포스터)"),
+     "runs[1].quote", "'계획서 단가 (A4 포스터)'"),
+    ("falling-quote", lambda doc: doc["prices"]["quotes"][2].update(rows=[[1, 9000], [2, 100]]),
+     "prices.quotes[3].rows", "[2, 100]"),
+    ("unknown-pricing", lambda doc: doc["runs"][0].update(pricing="cheap"), "runs[1].pricing",
+     "'cheap'"),
+    ("finishing-without-price", lambda doc: doc["runs"][0].update(finishing=["코팅"]),
+     "runs[1].finishing", "'코팅'"),
+]
+
+
+@pytest.mark.parametrize("edit, field, value", [c[1:] for c in INVALID],
+                         ids=[c[0] for c in INVALID])
+def test_bad_budget_data_is_exit_2_naming_file_field_and_value(tmp_path, capsys, edit, field,
+                                                               value):
+    path = _production_with(tmp_path, edit)
+    assert main(["budget", "--production", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and field in err and value in err, err
+
+
+def test_no_price_list_is_a_clear_error(tmp_path, capsys):
+    def edit(doc):
+        doc.pop("prices")
+        for run in doc["runs"]:
+            run.pop("quote")
+
+    path = _production_with(tmp_path, edit)
+    assert main(["budget", "--production", str(path)]) == 2
+    assert "가격표가 없습니다" in capsys.readouterr().err
