@@ -14,7 +14,7 @@ from pathlib import Path
 
 from leaflets import __version__
 from leaflets.errors import LeafletsError
-from leaflets.project import DEFAULT_DATA, DEFAULT_OUT, DEFAULT_PRODUCTION
+from leaflets.project import DEFAULT_DATA, DEFAULT_DONGS, DEFAULT_OUT, DEFAULT_PRODUCTION
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 
@@ -29,13 +29,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_check(args) -> int:
-    """내용 파일(minwon24.toml)과 발주 파일(production.toml)에 틀린 곳이 없는지
-    검사만 합니다. 아무 파일도 만들지 않습니다.
+    """내용 파일(minwon24.toml), 발주 파일(production.toml), 동 파일(dongs.toml)에
+    틀린 곳이 없는지 검사만 합니다. 아무 파일도 만들지 않습니다.
 
     예) leaflets check
-        leaflets check --data 새수수료.toml --production 발주.toml
+        leaflets check --data 새수수료.toml --production 발주.toml --dongs 동.toml
     """
     from leaflets.content import load_content
+    from leaflets.dongs import load_dongs
     from leaflets.production import load_production
 
     content = load_content(args.data)
@@ -45,6 +46,9 @@ def cmd_check(args) -> int:
     runs = ", ".join(f"{run.product} {run.quantity:,}부 {run.colours_label}"
                      for run in production.runs)
     print(f"확인 완료: {args.production} — 작업 {runs}; 종이 {len(production.sheets)}가지")
+    dongs = load_dongs(args.dongs)
+    pictures = sum(1 for dong in dongs.dongs if dong.image)
+    print(f"확인 완료: {args.dongs} — 동 {len(dongs.dongs)}곳, 그림 {pictures}개")
     return EXIT_OK
 
 
@@ -57,19 +61,25 @@ def cmd_build(args) -> int:
       office/제품-A4.pdf  동 주민센터 사무실 프린터용 A4 (양면, 긴 쪽 넘김)
       제품.pdf            홈페이지·이메일용 화면 PDF (RGB)
       제품-pN.png         쪽마다 미리보기
+      dongs/동/...        --dong·--all-dongs: 동 주민센터 자체홍보물 (위와 같은 파일들)
       manifest.json       만든 파일 목록
     인쇄용 PDF는 사전 검사(preflight)를 통과해야 저장됩니다.
     도중에 오류가 나면 출력 폴더는 이전 상태 그대로 남습니다.
 
     예) leaflets build
+        leaflets build --dong 옥수동 --dong 송정동
+        leaflets build --all-dongs
         leaflets build --data minwon24.toml --out dist/
     """
     from leaflets.build import PreflightFailed, build
     from leaflets.preflight import format_report
 
     started = time.perf_counter()
+    progress = _progress_printer(sys.stderr)
     try:
-        result = build(args.data, args.out, args.production)
+        result = build(args.data, args.out, args.production, dongs_path=args.dongs,
+                       dong_names=tuple(args.dong or ()), all_dongs=args.all_dongs,
+                       jobs=args.jobs, progress=progress)
     except PreflightFailed as failure:
         for report in failure.reports:
             print(format_report(report), file=sys.stderr)
@@ -79,10 +89,30 @@ def cmd_build(args) -> int:
     elapsed = time.perf_counter() - started
     print(f"완료: {len(result.artifacts)}개 파일을 {result.out_dir}/ 에 만들었습니다 "
           f"({elapsed:.1f}초).")
+    editions = {}
     for artifact in result.artifacts:
+        if artifact.dong:
+            editions[artifact.dong] = editions.get(artifact.dong, 0) + 1
+            continue
         side = f" {artifact.side}" if artifact.side else ""
         print(f"  {artifact.path:<22} {artifact.kind:<10} {artifact.product}{side}")
+    if editions:
+        print(f"  동 홍보물 {len(editions)}개 동 (dongs/동 이름/): "
+              + ", ".join(f"{name} {count}개" for name, count in editions.items()))
     return EXIT_OK
+
+
+def _progress_printer(stream):
+    """Progress of a batch: one updating line in a terminal, plain lines otherwise."""
+    def show(done, total, name):
+        if stream.isatty():
+            end = "\n" if done == total else ""
+            stream.write(f"\r동 홍보물 만드는 중 [{done:>{len(str(total))}}/{total}] "
+                         f"{name} 완료, {total - done}개 남음\033[K{end}")
+        else:
+            stream.write(f"동 홍보물 {done}/{total}: {name} 완료\n")
+        stream.flush()
+    return show
 
 
 def cmd_preflight(args) -> int:
@@ -251,6 +281,16 @@ COMMANDS = {
 }
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"정수가 아닙니다: {text!r}") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"1~64 사이여야 합니다: {text}")
+    return value
+
+
 def _millimetres(text: str) -> float:
     try:
         value = float(text)
@@ -307,11 +347,20 @@ def make_parser() -> argparse.ArgumentParser:
                 "--production", type=Path, default=DEFAULT_PRODUCTION, metavar="파일",
                 help=f"발주 파일 (기본값: {DEFAULT_PRODUCTION.name})",
             )
+        if name in ("check", "build"):
+            command.add_argument("--dongs", type=Path, default=DEFAULT_DONGS, metavar="파일",
+                                 help=f"동 파일 (기본값: {DEFAULT_DONGS.name})")
         if name == "build":
             command.add_argument(
                 "--out", type=Path, default=DEFAULT_OUT, metavar="폴더",
                 help="결과를 저장할 폴더 (기본값: dist/). leaflets가 만든 폴더만 덮어씁니다",
             )
+            command.add_argument("--dong", action="append", metavar="동",
+                                 help="이 동의 자체홍보물도 만들기 (여러 번 쓸 수 있음)")
+            command.add_argument("--all-dongs", action="store_true",
+                                 help="동 파일의 모든 동 자체홍보물 만들기")
+            command.add_argument("--jobs", type=_jobs, metavar="N",
+                                 help="동시에 만드는 개수 (기본값: CPU 코어 수)")
         if name == "impose":
             from leaflets.production import METHODS
             from leaflets.products import PRODUCTS

@@ -55,14 +55,11 @@ class MissingGlyphError(DataError):
 class ContentOverflowError(LeafletsError):
     """Content does not fit on its page."""
 
-    def __init__(self, product, page, detail):
+    def __init__(self, product, page, detail, advice="문구를 줄이거나 수수료 행을 줄여 주세요"):
         self.product = product
         self.page = page
         self.detail = detail
-        super().__init__(
-            f"'{product}' {page}쪽에 내용이 다 들어가지 않습니다 ({detail}). "
-            "문구를 줄이거나 수수료 행을 줄여 주세요"
-        )
+        super().__init__(f"'{product}' {page}쪽에 내용이 다 들어가지 않습니다 ({detail}). {advice}")
 
 
 class OutputError(LeafletsError, OSError):

@@ -3,6 +3,9 @@
 WeasyPrint's default fetcher follows file://, http(s), ftp and data URLs.
 Templates and data must never make the renderer read anything else, so
 every other URL is refused (and remembered, so a build can report it).
+Images a 동 supplies are checked and converted in memory first, then
+served under ``leaflets-image:`` URLs: the renderer never opens a path
+that came from data.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+MEMORY_SCHEME = "leaflets-image"
 
 
 class RefusedURL(ValueError):
@@ -25,9 +30,19 @@ class ProjectFetcher(URLFetcher):
         super().__init__(allowed_protocols=("file",))
         self.roots = tuple(Path(root).resolve() for root in roots)
         self.refused: list[str] = []
+        self.memory: dict[str, tuple[bytes, str]] = {}  # checked images, by leaflets-image: URL
+
+    def serve(self, name: str, data: bytes, content_type: str) -> str:
+        """Make ``data`` available to the renderer under a ``leaflets-image:`` URL."""
+        url = f"{MEMORY_SCHEME}:{name}"
+        self.memory[url] = (data, content_type)
+        return url
 
     def fetch(self, url, headers=None):
-        """Return the file behind a file:// URL inside the roots, else refuse."""
+        """Return a served image, or the file behind a file:// URL inside the roots; else refuse."""
+        if url in self.memory:
+            data, content_type = self.memory[url]
+            return URLFetcherResponse(url, data, headers={"Content-Type": content_type})
         path = self._allowed_path(url)
         if path is None:
             self.refused.append(url)

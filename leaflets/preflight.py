@@ -86,6 +86,7 @@ class _Doc:
     safe_mm: float
     url: str | None
     _scan: object = field(default=None)
+    rasters: list | None = None  # CMYK page images, when rendered in a batch
 
     @property
     def scan(self):
@@ -100,8 +101,18 @@ class _Doc:
         return _box(self.reader.pages[number - 1], "/TrimBox")
 
 
+def preflight_many(pdfs: list[tuple[bytes, str, float]], url: str | None = None) -> list[Report]:
+    """Preflight several (pdf, name, bleed_mm) at once: one Ghostscript run for all."""
+    try:
+        rasters = cmyk_rasters([pdf for pdf, _, _ in pdfs])
+    except (RasterError, PyPdfError, ValueError):
+        rasters = [None] * len(pdfs)  # each file then reports its own problem
+    return [preflight(pdf, name, bleed_mm=bleed, url=url, rasters=images)
+            for (pdf, name, bleed), images in zip(pdfs, rasters, strict=True)]
+
+
 def preflight(pdf: bytes, name: str = "", *, bleed_mm: float = 3.0, safe_mm: float = 3.0,
-              url: str | None = None) -> Report:
+              url: str | None = None, rasters: list | None = None) -> Report:
     """Run every check on ``pdf``; ``url`` is what each QR code must open."""
     try:
         reader = PdfReader(io.BytesIO(pdf), strict=False)
@@ -111,7 +122,8 @@ def preflight(pdf: bytes, name: str = "", *, bleed_mm: float = 3.0, safe_mm: flo
         raise PreflightError(f"{name}: PDF 파일을 읽을 수 없습니다 ({error})") from None
     if pages == 0:
         raise PreflightError(f"{name}: 쪽이 없는 PDF입니다")
-    doc = _Doc(pdf, reader, document, bleed_mm, safe_mm, url)
+    doc = _Doc(pdf, reader, document, bleed_mm, safe_mm, url,
+               rasters=[rasters] if rasters is not None else None)
     try:
         findings = []
         for key, check in _CHECK_FUNCTIONS.items():
@@ -241,24 +253,47 @@ def check_images(doc):
 
 def check_tac(doc):
     """Total area coverage inside the BleedBox, measured on a CMYK rasterisation."""
+    try:
+        (images,) = doc.rasters or cmyk_rasters([doc.data])
+    except RasterError as error:
+        yield Finding("tac", False, "문서", str(error))
+        return
+    for number, image in enumerate(images, start=1):
+        yield from _tac_page(doc, number, image)
+
+
+class RasterError(Exception):
+    """Ghostscript is missing or could not draw a file."""
+
+
+def cmyk_rasters(pdfs: list[bytes]) -> list[list]:
+    """Every page of every PDF as a CMYK image at TAC_DPI, with one Ghostscript run."""
     gs = shutil.which("gs")
     if gs is None:
-        yield Finding("tac", False, "문서", "Ghostscript(gs)가 없어 잉크 총량을 잴 수 없습니다")
-        return
+        raise RasterError("Ghostscript(gs)가 없어 잉크 총량을 잴 수 없습니다")
+    counts = [len(PdfReader(io.BytesIO(pdf), strict=False).pages) for pdf in pdfs]
     with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / "in.pdf"
-        source.write_bytes(doc.data)
+        sources = []
+        for number, pdf in enumerate(pdfs):
+            source = Path(folder) / f"in-{number}.pdf"
+            source.write_bytes(pdf)
+            sources.append(str(source))
         command = [gs, "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiff32nc",
-                   f"-r{TAC_DPI}", f"-sOutputFile={folder}/page-%03d.tif", str(source)]
+                   f"-r{TAC_DPI}", f"-sOutputFile={folder}/page-%03d.tif", *sources]
         result = subprocess.run(command, capture_output=True, check=False, timeout=300)
         if result.returncode != 0:
-            yield Finding("tac", False, "문서", "Ghostscript가 파일을 그리지 못했습니다: "
-                          + result.stderr.decode("utf-8", "replace")[:200])
-            return
-        for number in range(1, len(doc.reader.pages) + 1):
-            with Image.open(Path(folder) / f"page-{number:03d}.tif") as image:
-                image.load()
-                yield from _tac_page(doc, number, image)
+            raise RasterError("Ghostscript가 파일을 그리지 못했습니다: "
+                              + result.stderr.decode("utf-8", "replace")[:200])
+        images, page = [], 0
+        for count in counts:
+            pages = []
+            for _ in range(count):
+                page += 1
+                with Image.open(Path(folder) / f"page-{page:03d}.tif") as image:
+                    image.load()
+                    pages.append(image.copy())
+            images.append(pages)
+        return images
 
 
 def _tac_page(doc, number, image):

@@ -98,10 +98,12 @@ def marks_svg(view, segments, targets, radius, colour) -> Markup:
     )
 
 
-def slug_text(product: str, side: str, setup: PrintSetup, date: str, data_sha256: str) -> str:
-    """The slug line: what a press operator needs to identify the sheet."""
+def slug_text(product: str, side: str, setup: PrintSetup, date: str, data_sha256: str,
+              edition: str | None = None) -> str:
+    """The slug line: what a press operator needs to identify the sheet (and 동 edition)."""
     width, height = (f"{v:g}" for v in setup.trim_mm)
-    return (f"{product} {side} · 재단 {width}×{height} mm · 도련 {setup.bleed_mm:g} mm · "
+    who = f" · {edition}" if edition else ""
+    return (f"{product} {side}{who} · 재단 {width}×{height} mm · 도련 {setup.bleed_mm:g} mm · "
             f"{date} · 내용 {data_sha256[:8]}")
 
 

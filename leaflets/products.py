@@ -1,7 +1,8 @@
 """The printed products: one table, the single source of their fixed facts.
 
 Trim sizes are data (``minwon24.toml``); what is fixed by design lives here:
-the template, the page names, the QR symbol width and the smallest type.
+the template, the page names, the QR symbol width, the smallest type and
+where the 동 block goes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ class Product:
     qr_width_mm: float  # quiet zone included
     min_text_pt: float  # smallest type the design allows
     safe_mm: float = 5.0  # text keeps at least this far inside the trim
+    dong_page: int = 1  # which page (1-based) carries the 동 block
+    dong_image_mm: float = 16.0  # the 동 image is fitted into a square this wide
+    dong_slot_mm: float = 19.0  # height reserved for the 동 block
 
 
 PRODUCTS = {
@@ -28,6 +32,9 @@ PRODUCTS = {
         pages=("포스터",),
         qr_width_mm=36.0,
         min_text_pt=14.0,
+        dong_page=1,
+        dong_image_mm=28.0,
+        dong_slot_mm=35.0,
     ),
     "pocket": Product(
         name="pocket",
@@ -36,5 +43,8 @@ PRODUCTS = {
         pages=("앞면", "뒷면"),
         qr_width_mm=26.0,
         min_text_pt=8.0,
+        dong_page=2,
+        dong_image_mm=16.0,
+        dong_slot_mm=19.5,
     ),
 }

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import math
 import os
 from dataclasses import dataclass
 
@@ -30,7 +31,8 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 
 from leaflets.content import Content
-from leaflets.errors import ContentOverflowError, LeafletsError
+from leaflets.dongs import MIN_PRINT_PPI, Dong
+from leaflets.errors import ContentOverflowError, DataError, LeafletsError
 from leaflets.fetcher import ProjectFetcher
 from leaflets.impose.plan import COLOUR_BAR, PATCH_MM, TARGET_RADIUS_MM
 from leaflets.impose.plan import slug_text as sheet_slug
@@ -56,6 +58,7 @@ class RenderedProduct:
     pages: int
     trim_mm: tuple[float, float]
     bleed_mm: float  # 0 for screen files
+    warnings: tuple[str, ...] = ()  # e.g. a 동 image too coarse for print (proofs only)
 
 
 class Renderer:
@@ -74,15 +77,17 @@ class Renderer:
         self.cache = {}
         self.fetcher = ProjectFetcher([FONTS, templates])
 
-    def html(self, content: Content, product: Product, mode: str = "screen") -> str:
-        """The HTML of ``product`` for ``content`` (all data escaped)."""
+    def html(self, content: Content, product: Product, mode: str = "screen",
+             dong: Dong | None = None) -> str:
+        """The HTML of ``product`` for ``content`` (all data escaped), with ``dong``'s block."""
         setup = None
         if mode == "print":
             setup = PrintSetup(content.trim_mm(product.name), content.bleed_mm(product.name))
         date = build_date()
 
         def slug(side):
-            return slug_text(product.name, side, setup, date, content.sha256)
+            return slug_text(product.name, side, setup, date, content.sha256,
+                             dong.name if dong else None)
 
         return self.env.get_template(product.template).render(
             content=content,
@@ -94,33 +99,63 @@ class Renderer:
             print=setup,
             slug=slug,
             screen_css=screen_css(),
+            dong=dong,
+            dong_image=self._serve_image(dong, mode),
+            dong_slot_mm=product.dong_slot_mm,
         )
 
-    def render(self, content: Content, name: str, mode: str = "screen") -> RenderedProduct:
-        """Render product ``name``; raise ContentOverflowError if anything does not fit."""
-        return self.render_product(content, PRODUCTS[name], mode)
+    def _serve_image(self, dong: Dong | None, mode: str) -> str | None:
+        """The 동 image for this mode (CMYK JPEG for print, RGB PNG for screen), served
+        from memory; None without an image."""
+        if dong is None or dong.image is None:
+            return None
+        key = f"{dong.image.sha256[:20]}-{mode}"
+        if mode == "print":
+            return self.fetcher.serve(f"{key}.jpg", dong.image.for_print(), "image/jpeg")
+        return self.fetcher.serve(f"{key}.png", dong.image.for_screen(), "image/png")
 
-    def render_product(self, content: Content, product: Product,
-                       mode: str = "screen") -> RenderedProduct:
-        """Render ``product``, failing on overflow or on a file outside the project."""
+    def render(self, content: Content, name: str, mode: str = "screen",
+               dong: Dong | None = None) -> RenderedProduct:
+        """Render product ``name``; raise ContentOverflowError if anything does not fit."""
+        return self.render_product(content, PRODUCTS[name], mode, dong)
+
+    def render_product(self, content: Content, product: Product, mode: str = "screen",
+                       dong: Dong | None = None) -> RenderedProduct:
+        """Render ``product`` (a 동 edition when ``dong`` is given), failing on overflow,
+        on a file outside the project, or on a 동 image too coarse for print."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; allowed: {', '.join(MODES)}")
+        warnings = []
+        if dong is not None and dong.image is not None:
+            box = (product.dong_image_mm, product.dong_image_mm)
+            ppi = dong.image.effective_ppi(box)
+            if ppi < MIN_PRINT_PPI:
+                problem = (f"그림 해상도가 {ppi:.0f} ppi 입니다 ({product.title}에 "
+                           f"{product.dong_image_mm:g} mm 크기로 들어감)")
+                if mode == "print":
+                    pixels = math.ceil(product.dong_image_mm / 25.4 * MIN_PRINT_PPI)
+                    raise DataError(dong.path, f"{dong.name}.image", problem + ". 인쇄용은 "
+                                    f"{MIN_PRINT_PPI} ppi 이상이어야 합니다",
+                                    value=dong.image.source,
+                                    allowed=f"가로·세로 {pixels} 픽셀 이상")
+                warnings.append(f"{dong.name}: {problem} — 인쇄용은 {MIN_PRINT_PPI} ppi 이상 필요")
         self.fetcher.refused.clear()
+        self.fetcher.memory.clear()
         document = weasyprint.HTML(
-            string=self.html(content, product, mode),
+            string=self.html(content, product, mode, dong),
             base_url=str(ROOT) + "/",
             url_fetcher=self.fetcher,
         ).render(font_config=self.fonts, cache=self.cache)
         if self.fetcher.refused:
             raise LeafletsError(f"허용되지 않은 파일 요청: {', '.join(self.fetcher.refused)}")
-        _check_fits(document, product)
+        _check_fits(document, product, dong)
         bleed = content.bleed_mm(product.name) if mode == "print" else 0.0
         pdf = document.write_pdf(
             pdf_variant=MODES[mode],
             finisher=finisher(bleed) if mode == "print" else None,
         )
         return RenderedProduct(product, mode, pdf, len(document.pages),
-                               content.trim_mm(product.name), bleed)
+                               content.trim_mm(product.name), bleed, tuple(warnings))
 
 
     def render_sheet(self, plan, title: str, data_sha256: str) -> bytes:
@@ -175,8 +210,9 @@ def _won_formatter(free_label):
     return won
 
 
-def _check_fits(document, product: Product):
-    """Fail unless the content fills exactly the product's pages, inside the safe area."""
+def _check_fits(document, product: Product, dong: Dong | None = None):
+    """Fail unless the content fills exactly the product's pages, inside the safe area,
+    with the 동 block inside its slot and nothing else in it."""
     expected = len(product.pages)
     if len(document.pages) > expected:
         raise ContentOverflowError(
@@ -195,6 +231,46 @@ def _check_fits(document, product: Product):
                     f"'{_describe(box)}'이(가) 재단선 안쪽 "
                     f"{product.safe_mm:g} mm 여백을 벗어났습니다",
                 )
+        _check_slot(page._page_box, product, number, dong)
+
+
+def _check_slot(page_box, product: Product, number: int, dong: Dong | None):
+    """The 동 slot holds the 동 block, all of it, and nothing else."""
+    slots = list(_find_class(page_box, "dong-slot"))
+    if number != product.dong_page:
+        return
+    if len(slots) != 1:
+        raise ContentOverflowError(product.name, number, "동 안내 자리가 템플릿에 없습니다")
+    slot = slots[0]
+    top, left = slot.content_box_y(), slot.content_box_x()
+    bottom, right = top + slot.height, left + slot.width
+    inside = {id(box) for box in _ink_boxes(slot)}
+    for box in _ink_boxes(page_box):
+        box_bottom, box_right = box.position_y + box.height, box.position_x + box.width
+        if id(box) in inside:
+            if (box.position_y < top - 0.5 or box_bottom > bottom + 0.5
+                    or box.position_x < left - 0.5 or box_right > right + 0.5):
+                who = f"{dong.name}의 " if dong else ""
+                raise ContentOverflowError(
+                    product.name, number,
+                    f"{who}동 안내 '{_describe(box)}'이(가) 정해진 자리"
+                    f"({slot.height / PX_PER_MM:.0f} mm 높이)를 넘습니다",
+                    "dongs.toml 의 안내 문구·창구·주소를 줄여 주세요")
+        elif (box.position_y < bottom and box_bottom > top
+              and box.position_x < right and box_right > left):
+            raise ContentOverflowError(
+                product.name, number,
+                f"'{_describe(box)}'이(가) 동 안내 자리를 침범합니다")
+
+
+def _find_class(box, name):
+    element = getattr(box, "element", None)
+    if element is not None and name in (element.get("class") or "").split() \
+            and getattr(box, "element_tag", None) == "div":
+        yield box
+        return
+    for child in getattr(box, "children", ()):
+        yield from _find_class(child, name)
 
 
 def _ink_boxes(box):

@@ -1,0 +1,266 @@
+"""``dongs.toml`` -> validated 동 editions: each 동's own block for the poster and leaflet.
+
+Everything a 동 supplies is untrusted. Text is length-limited, must be
+drawable by the project's fonts, and is escaped by the templates (typed
+HTML prints as text). An image must be a real PNG or JPEG inside the
+folder of the dongs file (no absolute paths, no ``..``, no URL, no symlink
+out), under the byte and pixel caps; it is read here, once, and handed to
+the renderer as bytes, so the renderer never opens a path a 동 typed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import tomllib
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageCms
+
+from leaflets.errors import DataError, MissingGlyphError
+from leaflets.korean import font_coverage
+from leaflets.project import PROFILE
+
+# field -> (Korean label, longest text in characters)
+FIELDS = {
+    "centre": ("주민센터 이름", 20),
+    "address": ("주소", 40),
+    "phone": ("전화번호", 20),
+    "desk": ("전용창구 위치", 25),
+    "hours": ("운영 시간", 25),
+    "contact": ("담당자", 15),
+    "message": ("동 안내 문구", 50),
+}
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_IMAGE_PIXELS = 25_000_000  # 5000 x 5000; Pillow's own bomb guard is only a warning below 2x
+MIN_PRINT_PPI = 300
+_PHONE = re.compile(r"^[0-9()+\- ]{7,20}$")
+_NAME = re.compile(r"^[가-힣0-9·]{2,12}동$")
+
+
+@dataclass(frozen=True)
+class DongImage:
+    """A checked PNG or JPEG, held in memory."""
+
+    source: str  # as written in the dongs file
+    data: bytes
+    format: str  # "PNG" or "JPEG"
+    size_px: tuple[int, int]
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    def effective_ppi(self, box_mm: tuple[float, float]) -> float:
+        """Resolution when fitted (contained) into ``box_mm``."""
+        width, height = self.size_px
+        scale = min(box_mm[0] / width, box_mm[1] / height)  # mm per pixel
+        return 25.4 / scale
+
+    def for_print(self) -> bytes:
+        """The image as a CMYK JPEG in the print profile (FOGRA39), flattened on white."""
+        with Image.open(io.BytesIO(self.data)) as image:
+            image.load()
+            if image.mode == "CMYK":
+                cmyk = image
+            else:
+                rgba = image.convert("RGBA")
+                flat = Image.new("RGB", rgba.size, (255, 255, 255))
+                flat.paste(rgba, mask=rgba.getchannel("A"))
+                cmyk = ImageCms.profileToProfile(
+                    flat, ImageCms.createProfile("sRGB"), str(PROFILE),
+                    renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC, outputMode="CMYK",
+                    flags=ImageCms.Flags.BLACKPOINTCOMPENSATION)
+            out = io.BytesIO()
+            cmyk.save(out, "JPEG", quality=95, subsampling=0)
+            return out.getvalue()
+
+    def for_screen(self) -> bytes:
+        """The image as an RGB PNG (CMYK JPEGs converted through the print profile)."""
+        with Image.open(io.BytesIO(self.data)) as image:
+            image.load()
+            if image.mode == "CMYK":
+                image = ImageCms.profileToProfile(
+                    image, str(PROFILE), ImageCms.createProfile("sRGB"), outputMode="RGB")
+            elif image.mode not in ("RGB", "RGBA"):
+                image = image.convert("RGBA")
+            out = io.BytesIO()
+            image.save(out, "PNG")
+            return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Dong:
+    name: str
+    centre: str = ""
+    address: str = ""
+    phone: str = ""
+    desk: str = ""
+    hours: str = ""
+    contact: str = ""
+    message: str = ""
+    image: DongImage | None = None
+    path: Path | None = None  # the dongs file, for error messages
+
+    @property
+    def title(self) -> str:
+        return self.centre or f"{self.name} 주민센터"
+
+    @property
+    def slug(self) -> str:
+        """Folder name: the 동's name (Hangul is fine in paths; nothing else is allowed)."""
+        return self.name
+
+
+@dataclass(frozen=True)
+class Dongs:
+    path: Path
+    dongs: tuple[Dong, ...]
+    sha256: str
+
+    def get(self, name: str) -> Dong:
+        for dong in self.dongs:
+            if dong.name == name:
+                return dong
+        raise DataError(self.path, "dongs.name", "목록에 없는 동입니다", value=name,
+                        allowed=", ".join(d.name for d in self.dongs))
+
+
+def load_dongs(path: str | Path) -> Dongs:
+    """Read and validate a dongs file; raise DataError on any problem."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except FileNotFoundError:
+        raise DataError(path, "(파일)", "파일을 찾을 수 없습니다") from None
+    except UnicodeDecodeError:
+        raise DataError(path, "(파일)", "UTF-8 텍스트 파일이 아닙니다") from None
+    except OSError as error:
+        raise DataError(path, "(파일)", f"파일을 읽을 수 없습니다: {error.strerror}") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line = re.search(r"line (\d+)", str(error))
+        raise DataError(path, "(문법)", f"TOML 문법 오류 ({error})",
+                        line=int(line.group(1)) if line else None) from None
+    for key in doc:
+        if key != "dongs":
+            raise DataError(path, key, "알 수 없는 항목입니다", allowed="dongs")
+    rows = doc.get("dongs")
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        raise DataError(path, "dongs", "[[dongs]] 표가 하나 이상 있어야 합니다")
+    if len(rows) > 5000:
+        raise DataError(path, "dongs", "동이 너무 많습니다", value=len(rows), allowed="5000개 이하")
+    dongs = []
+    for number, row in enumerate(rows, start=1):
+        dong = _read_dong(path, row, number)
+        if any(d.name == dong.name for d in dongs):
+            raise DataError(path, f"dongs[{number}].name", "같은 이름의 동이 이미 있습니다",
+                            value=dong.name)
+        dongs.append(dong)
+    digest = hashlib.sha256(raw)
+    for dong in dongs:
+        if dong.image:
+            digest.update(dong.image.data)
+    return Dongs(path, tuple(dongs), digest.hexdigest())
+
+
+def _read_dong(path: Path, row: dict, number: int) -> Dong:
+    where = f"dongs[{number}]"
+    allowed = ("name", "image", *FIELDS)
+    for key in row:
+        if key not in allowed:
+            raise DataError(path, f"{where}.{key}", "알 수 없는 항목입니다",
+                            allowed=", ".join(allowed))
+    name = row.get("name")
+    if not isinstance(name, str) or not _NAME.match(name.strip()):
+        raise DataError(path, f"{where}.name", "동 이름이 틀렸습니다", value=name,
+                        allowed="한글 동 이름, 예: 옥수동, 금호2·3가동")
+    name = name.strip()
+    where = f"dongs[{number}] ({name})"
+    values = {}
+    coverage = font_coverage()
+    for key, (label, limit) in FIELDS.items():
+        value = row.get(key, "")
+        if not isinstance(value, str):
+            raise DataError(path, f"{where}.{key}", f"{label}은(는) 글자여야 합니다", value=value)
+        value = value.strip()
+        if value.count("\n") >= (2 if key == "message" else 1):
+            raise DataError(path, f"{where}.{key}", f"{label}의 줄 수가 너무 많습니다",
+                            value=value, allowed="문구는 두 줄, 나머지는 한 줄")
+        if len(value) > limit:
+            raise DataError(path, f"{where}.{key}", f"{label}이(가) 너무 깁니다 ({len(value)}자)",
+                            value=value, allowed=f"{limit}자 이하")
+        if any(unicodedata_category(c) for c in value):
+            raise DataError(path, f"{where}.{key}", f"{label}에 제어 문자가 있습니다",
+                            value=value)
+        char = coverage.first_missing(value)
+        if char is not None:
+            raise MissingGlyphError(path, f"{where}.{key}", char, value)
+        values[key] = value
+    if values["phone"] and not _PHONE.match(values["phone"]):
+        raise DataError(path, f"{where}.phone", "전화번호 형식이 틀렸습니다", value=values["phone"],
+                        allowed="숫자와 - ( ) + 공백, 예: 02-2286-0000")
+    image = None
+    if row.get("image", "") != "":
+        image = _read_image(path, row["image"], f"{where}.image")
+    return Dong(name=name, image=image, path=path, **values)
+
+
+def unicodedata_category(char: str) -> bool:
+    """True for control and format characters (other than a newline)."""
+    import unicodedata
+
+    return char != "\n" and unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs")
+
+
+def _read_image(path: Path, source, where) -> DongImage:
+    if not isinstance(source, str):
+        raise DataError(path, where, "이미지는 파일 경로(글자)여야 합니다", value=source)
+    folder = path.parent.resolve()
+    allowed = f"{path.name}이(가) 있는 폴더 안의 PNG 또는 JPEG 파일 (예: images/옥수동.png)"
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", source) or source.startswith(("/", "\\")):
+        raise DataError(path, where, "이미지는 URL이나 절대 경로가 아닌, 폴더 안의 파일이어야 "
+                        "합니다", value=source, allowed=allowed)
+    if ".." in Path(source).parts:
+        raise DataError(path, where, "이미지 경로에 '..'을 쓸 수 없습니다", value=source,
+                        allowed=allowed)
+    target = (folder / source).resolve()
+    if not target.is_relative_to(folder):
+        raise DataError(path, where, "이미지가 폴더 밖을 가리킵니다 (심볼릭 링크)", value=source,
+                        allowed=allowed)
+    if not target.is_file():
+        raise DataError(path, where, "이미지 파일이 없습니다", value=source, allowed=allowed)
+    size = target.stat().st_size
+    if size > MAX_IMAGE_BYTES:
+        raise DataError(path, where, f"이미지 파일이 너무 큽니다 ({size / 1048576:.1f} MB)",
+                        value=source, allowed=f"{MAX_IMAGE_BYTES // 1048576} MB 이하")
+    data = target.read_bytes()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                kind = image.format
+                width, height = image.size
+                if kind not in ("PNG", "JPEG"):
+                    raise DataError(path, where, f"PNG나 JPEG가 아닙니다 (실제 형식: {kind})",
+                                    value=source, allowed="PNG, JPEG")
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise DataError(path, where, f"이미지가 너무 큽니다 ({width}×{height} 픽셀)",
+                                    value=source, allowed=f"{MAX_IMAGE_PIXELS:,} 픽셀 이하")
+                image.verify()
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()  # verify() does not decode; a truncated file fails here
+    except DataError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise DataError(path, where, "이미지가 너무 큽니다 (압축 폭탄 의심)", value=source,
+                        allowed=f"{MAX_IMAGE_PIXELS:,} 픽셀 이하") from None
+    except Exception as error:  # Pillow raises many kinds for broken files
+        raise DataError(path, where, f"이미지를 읽을 수 없습니다 ({type(error).__name__})",
+                        value=source, allowed="PNG, JPEG") from None
+    return DongImage(source, data, kind, (width, height))
