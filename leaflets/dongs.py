@@ -171,17 +171,17 @@ def load_dongs(path: str | Path) -> Dongs:
 
 def _read_dong(path: Path, row: dict, number: int) -> Dong:
     where = f"dongs[{number}]"
-    allowed = ("name", "image", *FIELDS)
-    for key in row:
-        if key not in allowed:
-            raise DataError(path, f"{where}.{key}", "알 수 없는 항목입니다",
-                            allowed=", ".join(allowed))
     name = row.get("name")
     if not isinstance(name, str) or not _NAME.match(name.strip()):
         raise DataError(path, f"{where}.name", "동 이름이 틀렸습니다", value=name,
                         allowed="한글 동 이름, 예: 옥수동, 금호2·3가동")
     name = name.strip()
     where = f"dongs[{number}] ({name})"
+    allowed = ("name", "image", *FIELDS)
+    for key in row:
+        if key not in allowed:
+            raise DataError(path, f"{where}.{key}", "알 수 없는 항목입니다",
+                            allowed=", ".join(allowed))
     values = {}
     coverage = font_coverage()
     for key, (label, limit) in FIELDS.items():
