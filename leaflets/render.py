@@ -19,12 +19,16 @@ here too, so that WeasyPrint has a single caller.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
 import math
 import os
+import re
+import uuid
 from dataclasses import dataclass
 
 import jinja2
+import pydyf
 import pypdfium2
 import weasyprint
 from weasyprint.formatting_structure import boxes
@@ -150,10 +154,8 @@ class Renderer:
             raise LeafletsError(f"허용되지 않은 파일 요청: {', '.join(self.fetcher.refused)}")
         _check_fits(document, product, dong)
         bleed = content.bleed_mm(product.name) if mode == "print" else 0.0
-        pdf = document.write_pdf(
-            pdf_variant=MODES[mode],
-            finisher=finisher(bleed) if mode == "print" else None,
-        )
+        seed = f"{content.sha256}:{product.name}:{mode}:{dong.name if dong else ''}"
+        pdf = _write(document, MODES[mode], finisher(bleed) if mode == "print" else None, seed)
         return RenderedProduct(product, mode, pdf, len(document.pages),
                                content.trim_mm(product.name), bleed, tuple(warnings))
 
@@ -179,8 +181,34 @@ class Renderer:
         self.fetcher.refused.clear()
         document = weasyprint.HTML(string=html, base_url=str(ROOT) + "/",
                                    url_fetcher=self.fetcher)
-        return document.render(font_config=self.fonts, cache=self.cache).write_pdf(
-            pdf_variant=PDF_VARIANT, finisher=finisher(None))
+        seed = f"{data_sha256}:{title}:{plan.sheet.name}:{plan.method}:{plan.n_up}:{plan.sheets}"
+        return _write(document.render(font_config=self.fonts, cache=self.cache), PDF_VARIANT,
+                      finisher(None), seed)
+
+
+def _write(document, variant, finish, seed: str) -> bytes:
+    """``document`` as PDF bytes that depend only on the inputs: the creation date is the
+    build date, the file identifier and XMP document ID derive from ``seed``."""
+    moment = f"{build_date()}T00:00:00+00:00"
+    document.metadata.created = document.metadata.modified = moment
+    digest = hashlib.sha256(seed.encode()).hexdigest()
+    stable_uuid = str(uuid.UUID(digest[:32]))
+
+    def finisher(doc, pdf):
+        if finish is not None:
+            finish(doc, pdf)
+        for obj in pdf.objects:
+            if isinstance(obj, pydyf.Stream) and obj.stream and not obj.compress:
+                data = b"".join(c if isinstance(c, bytes) else str(c).encode()
+                                for c in obj.stream)
+                if b"xmp.did:" in data:
+                    obj.stream = [_XMP_ID.sub(f"xmp.did:{stable_uuid}".encode(), data)]
+
+    return document.write_pdf(pdf_variant=variant, finisher=finisher,
+                              pdf_identifier=digest[:32].encode())
+
+
+_XMP_ID = re.compile(rb"xmp\.did:[0-9a-fA-F-]{36}")
 
 
 def build_date() -> str:
