@@ -356,7 +356,8 @@ def report_rows(check: BudgetCheck) -> list[tuple[str, list[str], str]]:
     return rows
 
 
-def format_table(check: BudgetCheck, remedies: list[str]) -> str:
+def format_table(check: BudgetCheck, remedies: list[str],
+                 spent: tuple[int, int] | None = None) -> str:
     """The budget as a page a 주무관 can attach to a 결재 document."""
     prices = check.production.prices
     lines = [f"인쇄 예산 검토 — {check.production.path.name} (금액 단위: 천원)"]
@@ -389,6 +390,13 @@ def format_table(check: BudgetCheck, remedies: list[str]) -> str:
         else:
             lines.append(f"· 총계: {won(check.total)} — 총 배정액 {won(check.allocation)}을(를) "
                          f"{won(check.total - check.allocation)} 초과")
+    if spent is not None and check.allocation is not None:
+        year, amount = spent
+        left = check.allocation - amount
+        lines.append(f"· {year}년 발주 누계(leaflets package 기록): {won(amount)} / 연간 배정액 "
+                     f"{won(check.allocation)}, 남은 금액 {won(left)}"
+                     + ("" if left >= check.total else
+                        f" — 이번 발주({won(check.total)})를 하면 {won(check.total - left)} 초과"))
     lines.append("")
     if check.within:
         lines.append("판정: 모든 작업이 배정액 안에 있습니다.")

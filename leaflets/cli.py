@@ -224,7 +224,9 @@ def cmd_budget(args) -> int:
     from leaflets.budget import Pricer, as_csv, as_dict, format_table, won
     from leaflets.content import load_content
     from leaflets.korean import pad
+    from leaflets.ledger import Ledger, default_ledger
     from leaflets.production import load_production
+    from leaflets.render import build_date
 
     content = load_content(args.data)
     production = load_production(args.production)
@@ -257,13 +259,85 @@ def cmd_budget(args) -> int:
                       f"({best.plan.sheet.name} {best.plan.n_up}면, 지금 "
                       f"{cost.run.quantity:,}부)")
         return EXIT_OK
+    spent = None
+    ledger = Ledger(args.ledger or default_ledger(args.production))
+    if ledger.path.exists():
+        year = int(build_date()[:4])
+        spent = (year, ledger.spent(year))
     if args.format == "json":
-        print(json.dumps(as_dict(check, remedies), ensure_ascii=False, indent=2))
+        report = as_dict(check, remedies)
+        if spent is not None:
+            report["spent_this_year"] = {"year": spent[0], "total": spent[1]}
+        print(json.dumps(report, ensure_ascii=False, indent=2))
     elif args.format == "csv":
         sys.stdout.write(as_csv(check))
     else:
-        sys.stdout.write(format_table(check, remedies))
+        sys.stdout.write(format_table(check, remedies, spent))
     return EXIT_OK if check.within else EXIT_FAIL
+
+
+def cmd_package(args) -> int:
+    """인쇄소에 보낼 파일 묶음을 만들고 발주 기록에 남깁니다.
+
+    출력 폴더/vendor/날짜-내용해시/ 와 같은 이름의 .zip 에 넣는 것:
+      print/       인쇄용 PDF (PDF/X-4)        imposed/  판을 앉힌 PDF (작업이 원하면)
+      proofs/      쪽마다 저해상도 미리보기    preflight/ 사전 검사 결과
+      인쇄사양서.pdf  규격·수량·용지·도수·판걸이·납품·금액 (leaflets budget 과 같은 계산)
+      README.txt   인쇄소용 안내              manifest.json  파일마다 SHA-256
+    인쇄용 PDF 하나라도 사전 검사에 떨어지면 묶음을 만들지 않습니다 (종료 코드 1).
+    발주 기록(orders.sqlite, 발주 파일과 같은 폴더)에 날짜·내용·수량·금액을 남깁니다.
+
+    예) leaflets package
+        leaflets package --out 발주/ --no-record
+    """
+    from leaflets.build import PreflightFailed
+    from leaflets.ledger import default_ledger
+    from leaflets.package import make_package
+    from leaflets.preflight import format_report
+
+    ledger = args.ledger or default_ledger(args.production)
+    try:
+        result = make_package(args.data, args.production, args.out, ledger,
+                              record=not args.no_record)
+    except PreflightFailed as failure:
+        for report in failure.reports:
+            print(format_report(report), file=sys.stderr)
+        print(f"오류: {failure}. 묶음을 만들지 않았습니다.", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"완료: 인쇄소 묶음 {result.folder}/ ({len(result.files)}개 파일)")
+    print(f"      압축 파일 {result.zip_path}")
+    for path in result.files:
+        print(f"  {path}")
+    if result.order_id is not None:
+        print(f"발주 기록 #{result.order_id}: 합계 {result.total:,}원 ({ledger})")
+    return EXIT_OK
+
+
+def cmd_history(args) -> int:
+    """발주 기록(leaflets package 가 남긴 것)을 보여 줍니다.
+
+    예) leaflets history
+    """
+    from leaflets.korean import pad
+    from leaflets.ledger import Ledger, default_ledger
+
+    ledger = Ledger(args.ledger or default_ledger(args.production))
+    orders = ledger.orders()
+    if not orders:
+        print(f"발주 기록이 없습니다 ({ledger.path}).")
+        return EXIT_OK
+    print(f"발주 기록 — {ledger.path}")
+    print(pad("번호", 6) + pad("날짜", 12) + pad("묶음", 20) + pad("합계", 14, right=True)
+          + "  작업")
+    for order in orders:
+        runs = ", ".join(f"{r.product} {r.quantity:,}부 ({r.sheet} {r.n_up}면)"
+                         for r in order.runs)
+        print(pad(f"#{order.id}", 6) + pad(order.ordered_on.isoformat(), 12)
+              + pad(order.package, 20) + pad(f"{order.total:,}원", 14, right=True) + "  " + runs)
+    years = sorted({order.fiscal_year for order in orders})
+    for year in years:
+        print(f"{year}년 누계: {ledger.spent(year):,}원")
+    return EXIT_OK
 
 
 def _usage(message, allowed):
@@ -278,6 +352,8 @@ COMMANDS = {
     "preflight": (cmd_preflight, "PDF를 인쇄소 사전 검사처럼 검사"),
     "impose": (cmd_impose, "판걸이·종이 장수 계산, 인쇄판 PDF 만들기"),
     "budget": (cmd_budget, "인쇄 비용 계산, 예산(배정액)과 비교"),
+    "package": (cmd_package, "인쇄소에 보낼 파일 묶음(zip)과 인쇄 사양서 만들기"),
+    "history": (cmd_history, "발주 기록 보기"),
 }
 
 
@@ -325,6 +401,7 @@ def make_parser() -> argparse.ArgumentParser:
                "    leaflets preflight dist/print/pocket.pdf   → 인쇄용 파일 검사\n"
                "    leaflets impose  → 판걸이·종이 장수 계산\n"
                "    leaflets budget  → 인쇄 비용과 예산 비교\n"
+               "    leaflets package → 인쇄소에 보낼 묶음(zip)\n"
                "명령마다 자세한 도움말: leaflets 명령 --help",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         add_help=False,
@@ -342,7 +419,7 @@ def make_parser() -> argparse.ArgumentParser:
         _add_help_option(command)
         command.set_defaults(function=function)
         _add_data_option(command)
-        if name in ("check", "build", "impose", "budget"):
+        if name in ("check", "build", "impose", "budget", "package", "history"):
             command.add_argument(
                 "--production", type=Path, default=DEFAULT_PRODUCTION, metavar="파일",
                 help=f"발주 파일 (기본값: {DEFAULT_PRODUCTION.name})",
@@ -374,6 +451,14 @@ def make_parser() -> argparse.ArgumentParser:
                                      f"{k}({v})" for k, v in METHODS.items()))
             command.add_argument("--out", type=Path, metavar="폴더",
                                  help="인쇄판 PDF를 만들 폴더 (없으면 표만 보여 줌)")
+        if name in ("budget", "package", "history"):
+            command.add_argument("--ledger", type=Path, metavar="파일",
+                                 help="발주 기록 파일 (기본값: 발주 파일 옆 orders.sqlite)")
+        if name == "package":
+            command.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="폴더",
+                                 help="묶음을 만들 폴더 (기본값: dist/, 그 아래 vendor/)")
+            command.add_argument("--no-record", action="store_true",
+                                 help="발주 기록에 남기지 않기 (시험용)")
         if name == "budget":
             command.add_argument("--format", choices=("table", "json", "csv"), default="table",
                                  metavar="형식",

@@ -7,6 +7,7 @@ file, field and value.
 
 from __future__ import annotations
 
+import datetime
 import re
 import tomllib
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ class Run:
     method: str  # for double-sided runs: a key of METHODS
     overs_percent: float
     sheets: tuple[str, ...]  # candidate sheet names (all press sheets when not limited)
+    send_imposed: bool = False  # the vendor package carries this run's imposed sheets
     allocation: int | None = None  # 원, this run's share of the budget
     pricing: str = "build-up"  # a key of PRICINGS
     quote: str | None = None  # name of the quote table, for pricing = "quote"
@@ -120,12 +122,24 @@ class Prices:
 
 
 @dataclass(frozen=True)
+class Order:
+    """Who orders, where and when the print is delivered: the 발주 details."""
+
+    client: str  # 발주처
+    contact: str = ""  # 담당자 and phone
+    delivery_place: str = ""
+    delivery_date: datetime.date | None = None
+    vendor: str = ""  # 인쇄소, when known
+
+
+@dataclass(frozen=True)
 class Production:
     path: Path
     runs: tuple[Run, ...]
     sheets: tuple[Sheet, ...]
     allocation: int | None = None  # 원, the whole budget
     prices: Prices | None = None
+    order: Order | None = None
 
     def sheet(self, name: str) -> Sheet:
         """The sheet called ``name``."""
@@ -215,8 +229,9 @@ class _Reader:
 
     def production(self, doc) -> Production:
         for key in doc:
-            if key not in ("runs", "sheets", "budget", "prices"):
-                self.fail(key, "알 수 없는 항목입니다", allowed="runs, sheets, budget, prices")
+            if key not in ("runs", "sheets", "budget", "prices", "order"):
+                self.fail(key, "알 수 없는 항목입니다",
+                          allowed="runs, sheets, budget, prices, order")
         sheets = tuple(self.sheet(row, f"sheets[{n}]")
                        for n, row in enumerate(self.table_list(doc, "sheets", 1, 50), start=1))
         names = [sheet.name for sheet in sheets]
@@ -242,7 +257,31 @@ class _Reader:
         prices = self.prices(self.table(doc, "prices"), names) if "prices" in doc else None
         for number, run in enumerate(runs, start=1):
             self.check_pricing(run, f"runs[{number}]", prices)
-        return Production(self.path, runs, sheets, allocation, prices)
+        order = self.order(self.table(doc, "order")) if "order" in doc else None
+        return Production(self.path, runs, sheets, allocation, prices, order)
+
+    def order(self, table) -> Order:
+        where = "order"
+        self.keys(table, where, ("client",),
+                  ("contact", "delivery_place", "delivery_date", "vendor"))
+        date = table.get("delivery_date")
+        if date is not None and (not isinstance(date, datetime.date)
+                                 or isinstance(date, datetime.datetime)):
+            self.fail(f"{where}.delivery_date", "날짜여야 합니다", date,
+                      "따옴표 없이 2026-12-10 처럼")
+        return Order(
+            client=self.text(table, "client", where),
+            contact=self.optional_text(table, "contact", where),
+            delivery_place=self.optional_text(table, "delivery_place", where),
+            delivery_date=date,
+            vendor=self.optional_text(table, "vendor", where),
+        )
+
+    def optional_text(self, table, key, where, limit=60) -> str:
+        value = table.get(key, "")
+        if not isinstance(value, str) or len(value.strip()) > limit or "\n" in value:
+            self.fail(f"{where}.{key}", "한 줄 글자여야 합니다", value, f"{limit}자 이하")
+        return value.strip()
 
     def table(self, doc, key):
         value = doc[key]
@@ -387,7 +426,7 @@ class _Reader:
     def run(self, row, where, sheets) -> Run:
         self.keys(row, where, ("product", "quantity", "stock", "colours"),
                   ("finishing", "method", "overs_percent", "sheets", "allocation", "pricing",
-                   "quote"))
+                   "quote", "send_imposed"))
         product = row["product"]
         if product not in PRODUCTS:
             self.fail(f"{where}.product", "알 수 없는 제품입니다", product, ", ".join(PRODUCTS))
@@ -421,6 +460,7 @@ class _Reader:
             method=method,
             overs_percent=float(self.number(row, "overs_percent", where, 0, 50, default=5)),
             sheets=names,
+            send_imposed=self.flag(row, "send_imposed", where, default=False),
             allocation=(self.number(row, "allocation", where, 0, MAX_WON, integer=True)
                         if "allocation" in row else None),
             pricing=self.choice(row, "pricing", where, PRICINGS, "build-up"),

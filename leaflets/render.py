@@ -160,6 +160,18 @@ class Renderer:
                                content.trim_mm(product.name), bleed, tuple(warnings))
 
 
+    def render_document(self, template: str, seed: str, **context) -> bytes:
+        """An office document (the spec sheet): A4, RGB, tagged, from ``template``."""
+        html = self.env.get_template(template).render(screen_css=screen_css(), **context)
+        self.fetcher.refused.clear()
+        self.fetcher.memory.clear()
+        document = weasyprint.HTML(string=html, base_url=str(ROOT) + "/",
+                                   url_fetcher=self.fetcher).render(font_config=self.fonts,
+                                                                    cache=self.cache)
+        if self.fetcher.refused:
+            raise LeafletsError(f"허용되지 않은 파일 요청: {', '.join(self.fetcher.refused)}")
+        return _write(document, "pdf/ua-1", None, seed)
+
     def render_sheet(self, plan, title: str, data_sha256: str) -> bytes:
         """The furniture of an imposed sheet (marks, colour bar, slug), one page per side."""
         width, height = plan.sheet_mm

@@ -127,8 +127,8 @@ def test_quote_tables_by_hand(tmp_path, default_content):
         130_000, 13_000, 143_000)
 
 
-def test_default_budget_matches_the_golden_report(capsys):
-    assert main(["budget"]) == 0
+def test_default_budget_matches_the_golden_report(capsys, tmp_path):
+    assert main(["budget", "--ledger", str(tmp_path / "no-orders.sqlite")]) == 0
     report = capsys.readouterr().out
     golden = GOLDEN / "budget-default.txt"
     if os.environ.get("LEAFLETS_UPDATE_GOLDEN"):
