@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import io
 import sys
 import time
 from pathlib import Path
@@ -340,6 +341,54 @@ def cmd_history(args) -> int:
     return EXIT_OK
 
 
+def cmd_diff(args) -> int:
+    """내용 파일의 두 버전을 비교해 결재용 자료를 만듭니다.
+
+    바뀐 항목 표(항목, 변경 전, 변경 후)를 보여 주고, 달라진 쪽마다 변경 전·후
+    미리보기를 나란히 놓고 바뀐 곳을 빨간 네모로 표시한 PNG를 --out 폴더에 만듭니다.
+    OLD, NEW 는 파일이거나 내용 파일의 git 버전(예: HEAD, HEAD~1)입니다.
+    OLD 의 기본값은 마지막 커밋(HEAD), NEW 의 기본값은 지금의 내용 파일입니다.
+    종료 코드: 0 바뀐 것 없음, 1 바뀐 것 있음, 2 입력 오류.
+
+    예) leaflets diff                       → 마지막 커밋과 지금 파일 비교
+        leaflets diff HEAD~1 HEAD
+        leaflets diff 이전.toml minwon24.toml --out 결재자료/
+    """
+    import json
+
+    from leaflets.build import _check_target, _replace_folder
+    from leaflets.diff import field_changes, format_changes, load_pair, page_diffs
+    from leaflets.render import Renderer
+
+    (old_bytes, old_label, old), (new_bytes, new_label, new) = load_pair(
+        args.old, args.new, args.data)
+    changes = field_changes(old_bytes, new_bytes)
+    print(f"비교: {old_label} → {new_label}")
+    table = format_changes(changes)
+    sys.stdout.write(table)
+    pages = page_diffs(old, new, Renderer())
+    if not changes and not pages:
+        return EXIT_OK
+    payload = {"변경내역.txt": (f"비교: {old_label} → {new_label}\n\n" + table).encode()}
+    for page in pages:
+        buffer = io.BytesIO()
+        page.image.save(buffer, "PNG", compress_level=3)
+        payload[f"{page.product}-p{page.page}.png"] = buffer.getvalue()
+    payload["manifest.json"] = (json.dumps({
+        "old": old_label, "new": new_label,
+        "changes": [{"field": c.field, "before": c.before, "after": c.after} for c in changes],
+        "pages": [{"product": p.product, "page": p.page, "file": f"{p.product}-p{p.page}.png",
+                   "regions": [list(r) for r in p.regions]} for p in pages],
+    }, ensure_ascii=False, indent=2) + "\n").encode()
+    _check_target(args.out)
+    _replace_folder(args.out, payload)
+    print(f"비교 자료를 {args.out}/ 에 만들었습니다:")
+    for page in pages:
+        print(f"  {page.product}-p{page.page}.png  바뀐 곳 {len(page.regions)}군데")
+    print("  변경내역.txt")
+    return EXIT_FAIL
+
+
 def _usage(message, allowed):
     from leaflets.errors import LeafletsError
 
@@ -354,6 +403,7 @@ COMMANDS = {
     "budget": (cmd_budget, "인쇄 비용 계산, 예산(배정액)과 비교"),
     "package": (cmd_package, "인쇄소에 보낼 파일 묶음(zip)과 인쇄 사양서 만들기"),
     "history": (cmd_history, "발주 기록 보기"),
+    "diff": (cmd_diff, "내용 파일 두 버전 비교 (결재용 표와 그림)"),
 }
 
 
@@ -465,6 +515,13 @@ def make_parser() -> argparse.ArgumentParser:
                                  help="table(표, 기본값), json, csv(원 단위, 엑셀용)")
             command.add_argument("--max", action="store_true",
                                  help="작업마다 배정액 안에서 찍을 수 있는 최대 부수")
+        if name == "diff":
+            command.add_argument("old", nargs="?", default="HEAD", metavar="OLD",
+                                 help="이전 버전: 파일 또는 git 버전 (기본값: HEAD)")
+            command.add_argument("new", nargs="?", metavar="NEW",
+                                 help="새 버전: 파일 또는 git 버전 (기본값: 지금 내용 파일)")
+            command.add_argument("--out", type=Path, default=Path("diff"), metavar="폴더",
+                                 help="비교 그림을 만들 폴더 (기본값: diff/)")
         if name == "preflight":
             command.add_argument("files", type=Path, nargs="+", metavar="PDF",
                                  help="검사할 PDF 파일 (여러 개 가능)")
