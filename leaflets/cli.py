@@ -389,6 +389,73 @@ def cmd_diff(args) -> int:
     return EXIT_FAIL
 
 
+def cmd_serve(args) -> int:
+    """사무실용 웹 화면을 띄웁니다: 수수료 편집, 미리보기, 예산, 동 홍보물, 인쇄 발주.
+
+    기본은 이 컴퓨터에서만 열리는 주소(127.0.0.1)입니다. 다른 컴퓨터에서 쓰려면
+    --host 0.0.0.0 처럼 주되, 먼저 leaflets user add 로 계정을 만들어야 합니다.
+
+    예) leaflets user add 민원여권과 --role admin
+        leaflets serve                    → 브라우저에서 http://127.0.0.1:8000
+        leaflets serve --host 0.0.0.0 --port 8080
+    """
+    from leaflets.users import UserStore
+    from leaflets.web import create_app, is_local
+
+    instance = args.data.resolve().parent / "instance"
+    store = UserStore(instance / "users.sqlite")
+    if not is_local(args.host) and not store.users():
+        raise _usage(f"--host {args.host}: 계정이 하나도 없어 다른 컴퓨터에 열 수 없습니다. "
+                     "먼저 leaflets user add 로 계정을 만드세요", "127.0.0.1")
+    app = create_app(data=args.data, production=args.production, dongs=args.dongs,
+                     instance=instance)
+    print(f"웹 화면: http://{args.host}:{args.port}/  (끝내려면 Ctrl+C)")
+    from werkzeug.serving import run_simple
+
+    run_simple(args.host, args.port, app, threaded=True)
+    return EXIT_OK
+
+
+def cmd_user(args) -> int:
+    """웹 화면 계정을 만들고, 보고, 지웁니다.
+
+    역할: admin (관리자, 민원여권과: 수수료·발주·모든 동), dong (동 담당자: 자기 동만).
+    비밀번호는 두 번 묻습니다 (--password-stdin 이면 표준 입력 한 줄).
+
+    예) leaflets user add 민원여권과 --role admin
+        leaflets user add 옥수동담당 --role dong --dong 옥수동
+        leaflets user list
+        leaflets user remove 옥수동담당
+    """
+    import getpass
+
+    from leaflets.dongs import load_dongs
+    from leaflets.users import ROLES, UserStore
+
+    store = UserStore(args.data.resolve().parent / "instance" / "users.sqlite")
+    if args.action == "list":
+        for user in store.users():
+            print(f"{user.name}\t{ROLES[user.role]}\t{user.dong or ''}")
+        return EXIT_OK
+    if not args.name:
+        raise _usage("사용자 이름이 필요합니다", "leaflets user add 이름 --role admin")
+    if args.action == "remove":
+        store.remove(args.name)
+        print(f"사용자 {args.name}을(를) 지웠습니다.")
+        return EXIT_OK
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("비밀번호: ")
+        if getpass.getpass("비밀번호 확인: ") != password:
+            raise _usage("두 비밀번호가 다릅니다", "같은 비밀번호 두 번")
+    known = [d.name for d in load_dongs(args.dongs).dongs]
+    user = store.add(args.name, password, args.role or "", args.dong, known)
+    print(f"사용자 {user.name} ({ROLES[user.role]}{' · ' + user.dong if user.dong else ''})을(를) "
+          "만들었습니다.")
+    return EXIT_OK
+
+
 def _usage(message, allowed):
     from leaflets.errors import LeafletsError
 
@@ -404,6 +471,8 @@ COMMANDS = {
     "package": (cmd_package, "인쇄소에 보낼 파일 묶음(zip)과 인쇄 사양서 만들기"),
     "history": (cmd_history, "발주 기록 보기"),
     "diff": (cmd_diff, "내용 파일 두 버전 비교 (결재용 표와 그림)"),
+    "serve": (cmd_serve, "사무실용 웹 화면 띄우기"),
+    "user": (cmd_user, "웹 화면 계정 관리"),
 }
 
 
@@ -469,12 +538,12 @@ def make_parser() -> argparse.ArgumentParser:
         _add_help_option(command)
         command.set_defaults(function=function)
         _add_data_option(command)
-        if name in ("check", "build", "impose", "budget", "package", "history"):
+        if name in ("check", "build", "impose", "budget", "package", "history", "serve"):
             command.add_argument(
                 "--production", type=Path, default=DEFAULT_PRODUCTION, metavar="파일",
                 help=f"발주 파일 (기본값: {DEFAULT_PRODUCTION.name})",
             )
-        if name in ("check", "build"):
+        if name in ("check", "build", "serve", "user"):
             command.add_argument("--dongs", type=Path, default=DEFAULT_DONGS, metavar="파일",
                                  help=f"동 파일 (기본값: {DEFAULT_DONGS.name})")
         if name == "build":
@@ -515,6 +584,20 @@ def make_parser() -> argparse.ArgumentParser:
                                  help="table(표, 기본값), json, csv(원 단위, 엑셀용)")
             command.add_argument("--max", action="store_true",
                                  help="작업마다 배정액 안에서 찍을 수 있는 최대 부수")
+        if name == "serve":
+            command.add_argument("--host", default="127.0.0.1", metavar="주소",
+                                 help="받을 주소 (기본값: 127.0.0.1, 이 컴퓨터만)")
+            command.add_argument("--port", type=int, default=8000, metavar="번호",
+                                 help="포트 (기본값: 8000)")
+        if name == "user":
+            command.add_argument("action", choices=("add", "list", "remove"), metavar="할일",
+                                 help="add(만들기), list(보기), remove(지우기)")
+            command.add_argument("name", nargs="?", metavar="이름", help="사용자 이름")
+            command.add_argument("--role", choices=("admin", "dong"), metavar="역할",
+                                 help="admin(관리자) 또는 dong(동 담당자)")
+            command.add_argument("--dong", metavar="동", help="동 담당자의 동 (예: 옥수동)")
+            command.add_argument("--password-stdin", action="store_true",
+                                 help="비밀번호를 표준 입력에서 한 줄 읽기")
         if name == "diff":
             command.add_argument("old", nargs="?", default="HEAD", metavar="OLD",
                                  help="이전 버전: 파일 또는 git 버전 (기본값: HEAD)")

@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS orders (
     data_sha256 TEXT NOT NULL,
     supply INTEGER NOT NULL,
     vat INTEGER NOT NULL,
-    total INTEGER NOT NULL
+    total INTEGER NOT NULL,
+    content BLOB                       -- the content file as sent, for the next diff
 );
 CREATE TABLE IF NOT EXISTS order_runs (
     order_id INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
@@ -60,6 +61,7 @@ class OrderLine:
     vat: int
     total: int
     runs: tuple[RunLine, ...]
+    content: bytes | None = None  # the content file as it was sent
 
     @property
     def fiscal_year(self) -> int:
@@ -93,9 +95,9 @@ class Ledger:
             connection.execute("BEGIN IMMEDIATE")
             cursor = connection.execute(
                 "INSERT INTO orders (ordered_on, fiscal_year, package, data_sha256, supply, vat,"
-                " total) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " total, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (order.ordered_on.isoformat(), order.fiscal_year, order.package,
-                 order.data_sha256, order.supply, order.vat, order.total))
+                 order.data_sha256, order.supply, order.vat, order.total, order.content))
             connection.executemany(
                 "INSERT INTO order_runs (order_id, product, quantity, sheet, n_up, sheets, total)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -116,8 +118,8 @@ class Ledger:
         connection = self._connect()
         try:
             rows = connection.execute(
-                "SELECT id, ordered_on, package, data_sha256, supply, vat, total FROM orders"
-                " ORDER BY ordered_on, id").fetchall()
+                "SELECT id, ordered_on, package, data_sha256, supply, vat, total, content"
+                " FROM orders ORDER BY ordered_on, id").fetchall()
             orders = []
             for row in rows:
                 runs = connection.execute(
@@ -125,7 +127,7 @@ class Ledger:
                     " WHERE order_id = ? ORDER BY rowid", (row[0],)).fetchall()
                 orders.append(OrderLine(row[0], datetime.date.fromisoformat(row[1]), row[2],
                                         row[3], row[4], row[5], row[6],
-                                        tuple(RunLine(*run) for run in runs)))
+                                        tuple(RunLine(*run) for run in runs), row[7]))
             return orders
         except sqlite3.Error as error:
             raise LedgerError(f"발주 기록 파일 '{self.path}'을(를) 읽을 수 없습니다: {error}") \

@@ -116,7 +116,8 @@ def make_package(data_path, production_path, out_dir, ledger_path=None, *,
     _check_target(folder)
     order = OrderLine(None, date, name, content.sha256, check.supply, check.vat, check.total,
                       tuple(RunLine(c.run.product, c.run.quantity, c.plan.sheet.name,
-                                    c.plan.n_up, c.plan.sheets, c.total) for c in check.runs))
+                                    c.plan.n_up, c.plan.sheets, c.total) for c in check.runs),
+                      Path(data_path).read_bytes())
     ledger = Ledger(ledger_path) if record and ledger_path else None
     zip_path = vendor / f"{name}.zip"
     try:

@@ -148,27 +148,34 @@ def _rounded(segment):
 
 
 def _brute_force(width, height, w, h):
-    """Most w x h rectangles (same orientation, integer positions) in width x height."""
-    best = 0
-    cells = [(x, y) for y in range(height) for x in range(width)]
-    taken = set()
+    """Most w x h rectangles (same orientation, integer positions) in width x height.
 
-    def search(index, count):
+    Exhaustive: the first undecided unit square is either the corner of a
+    rectangle or left empty; a branch that cannot beat the best so far
+    (placed + free squares // area) is cut.
+    """
+    best = 0
+    order = [(x, y) for y in range(height) for x in range(width)]
+    done = set()
+
+    def search(start, count):
         nonlocal best
-        free = width * height - len(taken)
+        best = max(best, count)
+        index = next((i for i in range(start, len(order)) if order[i] not in done), None)
+        if index is None:
+            return
+        free = width * height - len(done)
         if count + free // (w * h) <= best:
             return
-        best = max(best, count)
-        for i in range(index, len(cells)):
-            x, y = cells[i]
-            if (x, y) in taken or x + w > width or y + h > height:
-                continue
-            block = {(x + i2, y + j2) for i2 in range(w) for j2 in range(h)}
-            if block & taken:
-                continue
-            taken.update(block)
-            search(i + 1, count + 1)
-            taken.difference_update(block)
+        x, y = order[index]
+        block = {(x + i, y + j) for i in range(w) for j in range(h)}
+        if x + w <= width and y + h <= height and not block & done:
+            done.update(block)
+            search(index + 1, count + 1)
+            done.difference_update(block)
+        done.add((x, y))  # or leave this square empty
+        search(index + 1, count)
+        done.discard((x, y))
 
     search(0, 0)
     return best

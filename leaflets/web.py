@@ -1,0 +1,314 @@
+"""The office web app: edit fees, preview, budget, 동 pages, vendor package.
+
+A thin layer over the same functions the CLI uses. Server-rendered Korean
+pages (templates/web/), forms that work without JavaScript. Every POST
+carries a CSRF token; session cookies are HttpOnly and SameSite=Lax; login
+attempts are rate-limited; a 동 담당자 gets 403 for any other 동.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import ipaddress
+import secrets
+import threading
+import time
+from pathlib import Path
+
+from flask import Flask, abort, g, redirect, render_template, request, send_file, session, url_for
+
+from leaflets.budget import Pricer, format_table
+from leaflets.content import load_content
+from leaflets.diff import field_changes
+from leaflets.dongs import FIELDS, MAX_IMAGE_BYTES, load_dongs
+from leaflets.editing import StaleEdit, save_content, save_dong, version
+from leaflets.errors import LeafletsError
+from leaflets.ledger import Ledger, default_ledger
+from leaflets.production import load_production
+from leaflets.products import PRODUCTS
+from leaflets.project import DEFAULT_DATA, DEFAULT_DONGS, DEFAULT_PRODUCTION, TEMPLATES
+from leaflets.render import Renderer, rasterize
+from leaflets.users import ROLES, UserStore
+
+LOGIN_LIMIT = 5  # failed attempts per address ...
+LOGIN_WINDOW = 300  # ... in this many seconds
+PREVIEW_DPI = 80
+
+
+class _App(Flask):
+    def select_jinja_autoescape(self, filename):
+        return True  # every template, whatever its extension
+
+
+def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAULT_DONGS,
+               users: Path | None = None, instance: Path | None = None, out: Path | None = None):
+    data, production, dongs = Path(data), Path(production), Path(dongs)
+    instance = Path(instance or data.parent / "instance")
+    app = _App(__name__, template_folder=str(TEMPLATES / "web"))
+    app.config.update(
+        SECRET_KEY=_secret_key(instance),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=MAX_IMAGE_BYTES + 256 * 1024,
+    )
+    store = UserStore(users or instance / "users.sqlite")
+    ledger = Ledger(default_ledger(production))
+    out = Path(out or data.parent / "dist")
+    failures: dict[str, list[float]] = {}
+    lock = threading.Lock()
+    renderer_holder = {}
+
+    def renderer() -> Renderer:
+        with lock:
+            if "renderer" not in renderer_holder:
+                renderer_holder["renderer"] = Renderer()
+            return renderer_holder["renderer"]
+
+    @app.before_request
+    def load_user():
+        g.user = store.get(session.get("user", "")) if session.get("user") else None
+        if "csrf" not in session:
+            session["csrf"] = secrets.token_urlsafe(32)
+        if request.method == "POST" and not secrets.compare_digest(
+                request.form.get("csrf", ""), session["csrf"]):
+            abort(400, "보안 토큰이 맞지 않습니다. 페이지를 새로 열고 다시 해 주세요.")
+
+    @app.context_processor
+    def common():
+        return {"user": g.get("user"), "csrf": session.get("csrf", ""), "roles": ROLES,
+                "products": PRODUCTS}
+
+    def login_required(admin=False):
+        def wrap(view):
+            @functools.wraps(view)
+            def inner(*args, **kwargs):
+                if g.user is None:
+                    return redirect(url_for("login", next=request.path))
+                if admin and not g.user.is_admin:
+                    abort(403)
+                return view(*args, **kwargs)
+            return inner
+        return wrap
+
+    @app.errorhandler(400)
+    @app.errorhandler(403)
+    @app.errorhandler(404)
+    @app.errorhandler(413)
+    @app.errorhandler(429)
+    def error(e):
+        messages = {403: "이 페이지를 볼 권한이 없습니다.", 404: "없는 페이지입니다.",
+                    413: "올린 파일이 너무 큽니다.",
+                    429: "로그인 시도가 너무 많습니다. 5분 뒤에 다시 해 주세요."}
+        text = messages.get(e.code) or getattr(e, "description", "") or "요청이 잘못되었습니다."
+        return render_template("error.html.j2", code=e.code, message=text), e.code
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login():
+        message = None
+        if request.method == "POST":
+            address = request.remote_addr or "?"
+            now = time.monotonic()
+            with lock:
+                recent = [t for t in failures.get(address, []) if now - t < LOGIN_WINDOW]
+                failures[address] = recent
+                if len(recent) >= LOGIN_LIMIT:
+                    abort(429)
+            user = store.authenticate(request.form.get("name", ""),
+                                      request.form.get("password", ""))
+            if user is None:
+                with lock:
+                    failures[address].append(now)
+                message = "이름이나 비밀번호가 틀렸습니다."
+            else:
+                session.clear()
+                session["user"] = user.name
+                session["csrf"] = secrets.token_urlsafe(32)
+                target = request.args.get("next", "")
+                if not target.startswith("/") or target.startswith("//"):
+                    target = url_for("home")
+                return redirect(target)
+        return render_template("login.html.j2", message=message), 200 if not message else 401
+
+    @app.post("/logout")
+    def logout():
+        session.clear()
+        return redirect(url_for("login"))
+
+    @app.get("/")
+    @login_required()
+    def home():
+        if not g.user.is_admin:
+            return redirect(url_for("dong_page", name=g.user.dong))
+        return render_template("home.html.j2", dongs=[d.name for d in load_dongs(dongs).dongs])
+
+    @app.route("/fees", methods=["GET", "POST"])
+    @login_required(admin=True)
+    def fees():
+        message, problem, status = None, None, 200
+        if request.method == "POST":
+            try:
+                rows = _fee_rows(request.form)
+                steps = [s for s in request.form.getlist("step") if s.strip()]
+                save_content(data, request.form.get("version", ""), rows, steps,
+                             request.form.get("note", ""))
+                message = "저장했습니다. 미리보기가 새 내용으로 바뀌었습니다."
+            except StaleEdit as stale:
+                problem, status = str(stale), 409
+            except (LeafletsError, ValueError) as wrong:
+                problem, status = str(wrong), 400
+        content = load_content(data)
+        return render_template("fees.html.j2", content=content, version=version(data),
+                               message=message, problem=problem), status
+
+    @app.get("/preview")
+    @login_required()
+    def preview():
+        content = load_content(data)
+        pages = [(name, number) for name, product in PRODUCTS.items()
+                 for number in range(1, len(product.pages) + 1)]
+        return render_template("preview.html.j2", pages=pages, sha=content.sha256[:12],
+                               dong=None)
+
+    @app.get("/preview/<product>-<int:page>.png")
+    @login_required()
+    def preview_png(product, page):
+        return _png(product, page, None)
+
+    def _png(product, page, dong_name):
+        if product not in PRODUCTS or not 1 <= page <= len(PRODUCTS[product].pages):
+            abort(404)
+        content = load_content(data)
+        dong = load_dongs(dongs).get(dong_name) if dong_name else None
+        with lock:
+            rendered = renderer().render(content, product, "screen", dong)
+            image = list(rasterize(rendered.pdf, PREVIEW_DPI))[page - 1]
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        buffer.seek(0)
+        response = send_file(buffer, mimetype="image/png")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.get("/budget")
+    @login_required(admin=True)
+    def budget():
+        check = Pricer(load_production(production), load_content(data)).check()
+        return render_template("budget.html.j2", table=format_table(check, []),
+                               orders=ledger.orders())
+
+    @app.route("/dong/<name>", methods=["GET", "POST"])
+    @login_required()
+    def dong_page(name):
+        known = load_dongs(dongs)
+        if name not in [d.name for d in known.dongs]:
+            abort(404)
+        if not g.user.may_edit(name):
+            abort(403)
+        message, problem, status = None, None, 200
+        if request.method == "POST":
+            upload = request.files.get("image")
+            image = None
+            if upload is not None and upload.filename:
+                suffix = Path(upload.filename).suffix.lower()
+                if suffix not in (".png", ".jpg", ".jpeg"):
+                    problem, status = "그림은 PNG나 JPEG 파일만 올릴 수 있습니다.", 400
+                else:
+                    image = (".jpg" if suffix == ".jpeg" else suffix, upload.read())
+            if problem is None:
+                try:
+                    fields = {key: request.form.get(key, "") for key in FIELDS}
+                    save_dong(dongs, request.form.get("version", ""), name, fields, image)
+                    message = "저장했습니다."
+                except StaleEdit as stale:
+                    problem, status = str(stale), 409
+                except LeafletsError as wrong:
+                    problem, status = str(wrong), 400
+        dong = load_dongs(dongs).get(name)
+        return render_template("dong.html.j2", dong=dong, fields=FIELDS,
+                               version=version(dongs), message=message,
+                               problem=problem), status
+
+    @app.get("/dong/<name>/<product>-<int:page>.png")
+    @login_required()
+    def dong_png(name, product, page):
+        if not g.user.may_edit(name):
+            abort(403)
+        return _png(product, page, name)
+
+    @app.get("/dong/<name>/<product>.pdf")
+    @login_required()
+    def dong_pdf(name, product):
+        if not g.user.may_edit(name):
+            abort(403)
+        if product not in PRODUCTS:
+            abort(404)
+        dong = load_dongs(dongs).get(name)
+        mode = "print" if request.args.get("print") else "screen"
+        try:
+            with lock:
+                pdf = renderer().render(load_content(data), product, mode, dong).pdf
+        except LeafletsError as wrong:
+            abort(400, str(wrong))
+        suffix = "-인쇄용" if mode == "print" else ""
+        return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                         download_name=f"{name}-{product}{suffix}.pdf")
+
+    @app.route("/package", methods=["GET", "POST"])
+    @login_required(admin=True)
+    def package():
+        from leaflets.package import make_package
+
+        if request.method == "POST":
+            try:
+                with lock:
+                    result = make_package(data, production, out, ledger.path,
+                                          renderer=renderer())
+            except LeafletsError as wrong:
+                abort(400, str(wrong))
+            return send_file(result.zip_path, mimetype="application/zip", as_attachment=True,
+                             download_name=result.zip_path.name)
+        orders = ledger.orders()
+        changes = None
+        if orders and orders[-1].content:
+            changes = field_changes(orders[-1].content, data.read_bytes())
+        return render_template("package.html.j2", orders=orders, changes=changes)
+
+    return app
+
+
+def _fee_rows(form) -> list[dict]:
+    rows = []
+    for document, counter, kiosk, online in zip(form.getlist("document"),
+                                                form.getlist("counter"),
+                                                form.getlist("kiosk"),
+                                                form.getlist("online"), strict=False):
+        if not document.strip():
+            continue
+        amounts = []
+        for label, value in (("민원창구", counter), ("무인발급기", kiosk), ("민원24", online)):
+            try:
+                amounts.append(int(value.replace(",", "").strip()))
+            except ValueError:
+                raise ValueError(f"'{document}'의 {label} 금액 '{value}'이(가) 숫자가 아닙니다 "
+                                 "(원 단위 숫자만, 무료는 0)") from None
+        rows.append({"document": document.strip(), "counter": amounts[0],
+                     "kiosk": amounts[1], "online": amounts[2]})
+    return rows
+
+
+def _secret_key(instance: Path) -> bytes:
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return hashlib.sha256(path.read_bytes()).digest()
+
+
+def is_local(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
