@@ -57,7 +57,7 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
     ledger = Ledger(default_ledger(production))
     out = Path(out or data.parent / "dist")
     failures: dict[str, list[float]] = {}
-    lock = threading.Lock()
+    lock = threading.RLock()  # renders are serialised; renderer() nests inside
     renderer_holder = {}
 
     def renderer() -> Renderer:

@@ -1,0 +1,268 @@
+"""The office web app: who may do what, saves that lose nothing, and a real browser."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import threading
+
+import pytest
+from PIL import Image
+
+from leaflets.cli import main
+from leaflets.project import DEFAULT_DATA, DEFAULT_DONGS, DEFAULT_PRODUCTION
+from leaflets.users import UserStore
+from leaflets.web import create_app
+
+ADMIN, DONG = ("주무관", "admin-password-1"), ("옥수동담당", "dong-password-1")
+
+
+@pytest.fixture
+def site(tmp_path):
+    for source in (DEFAULT_DATA, DEFAULT_PRODUCTION, DEFAULT_DONGS):
+        shutil.copy(source, tmp_path / source.name)
+    store = UserStore(tmp_path / "instance" / "users.sqlite")
+    known = ["옥수동", "송정동"]
+    store.add(ADMIN[0], ADMIN[1], "admin")
+    store.add(DONG[0], DONG[1], "dong", "옥수동", known)
+    app = create_app(data=tmp_path / "minwon24.toml", production=tmp_path / "production.toml",
+                     dongs=tmp_path / "dongs.toml", instance=tmp_path / "instance",
+                     out=tmp_path / "dist")
+    app.config["TESTING"] = True
+    return app, tmp_path
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def _version(html: str) -> str:
+    return re.search(r'name="version" value="([0-9a-f]{64})"', html).group(1)
+
+
+def login(client, who):
+    page = client.get("/login").get_data(as_text=True)
+    return client.post("/login", data={"csrf": _csrf(page), "name": who[0],
+                                       "password": who[1]})
+
+
+def _fee_form(html: str, **changes) -> dict:
+    """The fee form as the browser would send it, with ``changes`` {field_index: value}."""
+    form = {key: re.findall(rf'name="{key}" value="([^"]*)"', html)
+            for key in ("document", "counter", "kiosk", "online", "step")}
+    form["note"] = re.search(r'name="note" value="([^"]*)"', html).group(1)
+    for key, (index, value) in changes.items():
+        form[key][index] = value
+    form["csrf"], form["version"] = _csrf(html), _version(html)
+    return form
+
+
+def test_pages_need_a_login_and_cookies_are_safe(site):
+    app, _ = site
+    client = app.test_client()
+    response = client.get("/fees")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    response = login(client, ADMIN)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/fees").status_code == 200
+
+
+def test_wrong_passwords_are_refused_then_rate_limited(site):
+    app, _ = site
+    client = app.test_client()
+    for _ in range(5):
+        response = login(client, (ADMIN[0], "wrong-password"))
+        assert response.status_code == 401
+        assert "비밀번호가 틀렸습니다" in response.get_data(as_text=True)
+    response = login(client, ADMIN)  # even the right password waits now
+    assert response.status_code == 429
+    assert "5분 뒤" in response.get_data(as_text=True)
+
+
+def test_a_post_without_the_csrf_token_is_refused(site):
+    app, folder = site
+    client = app.test_client()
+    login(client, ADMIN)
+    before = (folder / "minwon24.toml").read_bytes()
+    form = _fee_form(client.get("/fees").get_data(as_text=True), counter=(0, "500"))
+    del form["csrf"]
+    response = client.post("/fees", data=form)
+    assert response.status_code == 400 and "보안 토큰" in response.get_data(as_text=True)
+    assert (folder / "minwon24.toml").read_bytes() == before
+
+
+def test_saving_a_fee_keeps_comments_and_the_previous_version(site):
+    app, folder = site
+    client = app.test_client()
+    login(client, ADMIN)
+    data = folder / "minwon24.toml"
+    before = data.read_text(encoding="utf-8")
+    response = client.post("/fees", data=_fee_form(client.get("/fees").get_data(as_text=True),
+                                                   counter=(0, "500")))
+    assert response.status_code == 200
+    assert "저장했습니다" in response.get_data(as_text=True)
+    after = data.read_text(encoding="utf-8")
+    assert "counter = 500" in after and "counter = 400" not in after
+    comments = [line for line in before.splitlines() if line.lstrip().startswith("#")]
+    assert comments and all(line in after for line in comments)
+    assert (folder / "minwon24.toml.prev").read_text(encoding="utf-8") == before
+
+
+def test_a_stale_save_is_refused_and_nothing_is_lost(site):
+    app, folder = site
+    first, second = app.test_client(), app.test_client()
+    login(first, ADMIN)
+    login(second, ADMIN)
+    page_one = first.get("/fees").get_data(as_text=True)
+    page_two = second.get("/fees").get_data(as_text=True)
+    assert first.post("/fees", data=_fee_form(page_one, counter=(0, "500"))).status_code == 200
+    saved = (folder / "minwon24.toml").read_bytes()
+    response = second.post("/fees", data=_fee_form(page_two, kiosk=(0, "100")))
+    assert response.status_code == 409
+    assert "다른 사람이 저장했습니다" in response.get_data(as_text=True)
+    assert (folder / "minwon24.toml").read_bytes() == saved
+    assert 'value="500"' in response.get_data(as_text=True)  # shows the current values
+
+
+@pytest.mark.parametrize("value, words", [("abc", "숫자가 아닙니다"), ("-5", "counter")])
+def test_a_bad_value_gets_the_clis_message_and_writes_nothing(site, value, words):
+    app, folder = site
+    client = app.test_client()
+    login(client, ADMIN)
+    before = (folder / "minwon24.toml").read_bytes()
+    response = client.post("/fees", data=_fee_form(client.get("/fees").get_data(as_text=True),
+                                                   counter=(0, value)))
+    assert response.status_code == 400
+    assert words in response.get_data(as_text=True)
+    assert (folder / "minwon24.toml").read_bytes() == before
+
+
+def test_a_dong_user_sees_only_their_own_dong(site):
+    app, _ = site
+    client = app.test_client()
+    login(client, DONG)
+    assert client.get("/").headers["Location"].endswith("/dong/%EC%98%A5%EC%88%98%EB%8F%99")
+    assert client.get("/dong/옥수동").status_code == 200
+    for path in ("/dong/송정동", "/dong/송정동/pocket.pdf", "/dong/송정동/pocket-2.png",
+                 "/fees", "/budget", "/package"):
+        assert client.get(path).status_code == 403, path
+    response = client.get("/dong/옥수동/pocket.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def _upload(client, html, image_bytes, name="logo.png", **fields):
+    form = {"csrf": _csrf(html), "version": _version(html), **fields,
+            "image": (io.BytesIO(image_bytes), name)}
+    return client.post("/dong/옥수동", data=form, content_type="multipart/form-data")
+
+
+def test_a_dong_saves_its_block_and_picture(site):
+    app, folder = site
+    client = app.test_client()
+    login(client, DONG)
+    picture = io.BytesIO()
+    Image.new("RGB", (400, 400), (20, 120, 60)).save(picture, "PNG")
+    html = client.get("/dong/옥수동").get_data(as_text=True)
+    response = _upload(client, html, picture.getvalue(), message="가입을 도와 드립니다",
+                       desk="1층 민원실")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    text = (folder / "dongs.toml").read_text(encoding="utf-8")
+    assert 'message = "가입을 도와 드립니다"' in text and 'image = "images/옥수동.png"' in text
+    assert (folder / "images" / "옥수동.png").read_bytes() == picture.getvalue()
+    png = client.get("/dong/옥수동/pocket-2.png")
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+
+
+def test_a_fake_picture_is_refused_and_nothing_changes(site):
+    app, folder = site
+    client = app.test_client()
+    login(client, DONG)
+    before = (folder / "dongs.toml").read_bytes()
+    html = client.get("/dong/옥수동").get_data(as_text=True)
+    response = _upload(client, html, b"<script>alert(1)</script>", message="안녕")
+    assert response.status_code == 400
+    assert "이미지를 읽을 수 없습니다" in response.get_data(as_text=True)
+    assert "&lt;" not in before.decode() and (folder / "dongs.toml").read_bytes() == before
+    assert not (folder / "images" / "옥수동.png").exists()
+
+
+def test_serve_refuses_a_network_bind_without_accounts(tmp_path, capsys):
+    data = tmp_path / "minwon24.toml"
+    shutil.copy(DEFAULT_DATA, data)
+    assert main(["serve", "--host", "0.0.0.0", "--data", str(data)]) == 2
+    assert "계정이 하나도 없어" in capsys.readouterr().err
+
+
+def test_user_command_adds_lists_and_removes(tmp_path, capsys, monkeypatch):
+    data = tmp_path / "minwon24.toml"
+    shutil.copy(DEFAULT_DATA, data)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
+    assert main(["user", "add", "송정동담당", "--role", "dong", "--dong", "송정동",
+                 "--password-stdin", "--data", str(data)]) == 0
+    assert main(["user", "list", "--data", str(data)]) == 0
+    assert "송정동담당\t동 담당자\t송정동" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["user", "add", "x1", "--role", "admin", "--password-stdin",
+                 "--data", str(data)]) == 2
+    assert "10자 이상" in capsys.readouterr().err
+    stored = (tmp_path / "instance" / "users.sqlite").read_bytes()
+    assert b"a-long-password" not in stored and b"scrypt$" in stored
+
+
+@pytest.fixture
+def live_site(site):
+    from werkzeug.serving import make_server
+
+    app, folder = site
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", folder
+    server.shutdown()
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--lang=ko"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(
+        shutil.which("chromedriver") or "/usr/bin/chromedriver"))
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def test_in_a_real_browser_staff_change_a_fee_and_see_it(live_site, browser):
+    from selenium.webdriver.common.by import By
+
+    base, folder = live_site
+    browser.get(base + "/fees")
+    assert "/login" in browser.current_url
+    browser.find_element(By.NAME, "name").send_keys(ADMIN[0])
+    browser.find_element(By.NAME, "password").send_keys(ADMIN[1])
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    assert browser.current_url.endswith("/fees")
+    counter = browser.find_elements(By.NAME, "counter")[0]
+    counter.clear()
+    counter.send_keys("700")
+    browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    status = browser.find_element(By.CSS_SELECTOR, "[role=status]").text
+    assert "저장했습니다" in status
+    assert "counter = 700" in (folder / "minwon24.toml").read_text(encoding="utf-8")
+    browser.get(base + "/preview")
+    images = browser.find_elements(By.CSS_SELECTOR, ".pages img")
+    assert len(images) == 3
+    for image in images:
+        browser.execute_script(
+            "arguments[0].scrollIntoView(); return arguments[0].decode && arguments[0].decode()",
+            image)
+        assert browser.execute_script("return arguments[0].naturalWidth", image) > 100
