@@ -156,6 +156,9 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
                 message = "저장했습니다. 미리보기가 새 내용으로 바뀌었습니다."
             except StaleEdit as stale:
                 problem, status = str(stale), 409
+                entered = _unsaved(load_content(data), request.form)
+                if entered:
+                    problem += "\n저장되지 않은 내 입력: " + ", ".join(entered)
             except (LeafletsError, ValueError) as wrong:
                 problem, status = str(wrong), 400
         content = load_content(data)
@@ -190,6 +193,16 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
         response = send_file(buffer, mimetype="image/png")
         response.headers["Cache-Control"] = "no-store"
         return response
+
+    @app.get("/print/<product>.pdf")
+    @login_required(admin=True)
+    def print_pdf(product):
+        if product not in PRODUCTS:
+            abort(404)
+        with lock:
+            pdf = renderer().render(load_content(data), product, "print").pdf
+        return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                         download_name=f"{product}-인쇄용.pdf")
 
     @app.get("/budget")
     @login_required(admin=True)
@@ -276,6 +289,27 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
         return render_template("package.html.j2", orders=orders, changes=changes)
 
     return app
+
+
+def _unsaved(content, form) -> list[str]:
+    """What the user typed that differs from the saved file, so a refused save loses nothing."""
+    try:
+        rows = _fee_rows(form)
+    except ValueError:
+        return []
+    saved = {fee.document: fee for fee in content.fees}
+    lines = []
+    for row in rows:
+        fee = saved.get(row["document"])
+        for key, label in (("counter", "민원창구"), ("kiosk", "무인발급기"), ("online", "민원24")):
+            if fee is None or getattr(fee, key) != row[key]:
+                lines.append(f"{row['document']} {label} {row[key]:,}원")
+    steps = [s for s in form.getlist("step") if s.strip()]
+    if steps != list(content.howto.steps):
+        lines.append("이용 방법: " + " / ".join(steps))
+    if form.get("note", "") != content.howto.note:
+        lines.append("참고: " + form.get("note", ""))
+    return lines
 
 
 def _fee_rows(form) -> list[dict]:

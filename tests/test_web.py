@@ -266,3 +266,99 @@ def test_in_a_real_browser_staff_change_a_fee_and_see_it(live_site, browser):
             "arguments[0].scrollIntoView(); return arguments[0].decode && arguments[0].decode()",
             image)
         assert browser.execute_script("return arguments[0].naturalWidth", image) > 100
+
+
+def _browser_login(browser, base, who):
+    from selenium.webdriver.common.by import By
+
+    browser.delete_all_cookies()
+    browser.get(base + "/login")
+    browser.find_element(By.NAME, "name").send_keys(who[0])
+    browser.find_element(By.NAME, "password").send_keys(who[1])
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
+def _download(browser, url) -> bytes:
+    """Fetch ``url`` with the browser's session cookie."""
+    import urllib.request
+
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in browser.get_cookies())
+    request = urllib.request.Request(url, headers={"Cookie": cookie})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.read()
+
+
+def test_in_a_real_browser_the_print_pdf_has_the_new_fee(live_site, browser):
+    from selenium.webdriver.common.by import By
+
+    from tests.conftest import read_pages
+
+    base, folder = live_site
+    _browser_login(browser, base, ADMIN)
+    browser.get(base + "/fees")
+    counter = browser.find_elements(By.NAME, "counter")[1]  # 가족관계증명서
+    counter.clear()
+    counter.send_keys("1,200")
+    browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    assert "저장했습니다" in browser.find_element(By.CSS_SELECTOR, "[role=status]").text
+    browser.get(base + "/preview")
+    link = browser.find_element(By.LINK_TEXT, "인쇄용 PDF")
+    pdf = _download(browser, link.get_attribute("href"))
+    text = read_pages(pdf)[0].text.replace("\n", " ")
+    assert "가족관계증명서 1,200원" in text
+
+
+def test_in_a_real_browser_a_bad_value_is_explained_and_nothing_changes(live_site, browser):
+    from selenium.webdriver.common.by import By
+
+    base, folder = live_site
+    before = (folder / "minwon24.toml").read_bytes()
+    _browser_login(browser, base, ADMIN)
+    browser.get(base + "/fees")
+    field = browser.find_elements(By.NAME, "kiosk")[0]
+    field.clear()
+    field.send_keys("이백원")
+    browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    alert = browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    assert "주민등록 등초본" in alert and "무인발급기" in alert and "숫자가 아닙니다" in alert
+    assert (folder / "minwon24.toml").read_bytes() == before
+
+
+def test_in_a_real_browser_a_dong_cannot_open_another_dong(live_site, browser):
+    from selenium.webdriver.common.by import By
+
+    base, _ = live_site
+    _browser_login(browser, base, DONG)
+    assert "옥수동 자체홍보물" in browser.find_element(By.TAG_NAME, "h1").text
+    browser.get(base + "/dong/송정동")
+    assert "권한이 없습니다" in browser.find_element(By.TAG_NAME, "main").text
+
+
+def test_in_a_real_browser_two_edits_at_once_lose_neither(site, live_site, browser):
+    from selenium.webdriver.common.by import By
+
+    app, _ = site
+    base, folder = live_site
+    _browser_login(browser, base, ADMIN)
+    browser.get(base + "/fees")  # the browser user starts editing ...
+    other = app.test_client()  # ... while a colleague saves first
+    login(other, ADMIN)
+    assert other.post("/fees", data=_fee_form(other.get("/fees").get_data(as_text=True),
+                                              online=(4, "200"))).status_code == 200
+    field = browser.find_elements(By.NAME, "counter")[2]  # 건축물대장
+    field.clear()
+    field.send_keys("800")
+    browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    alert = browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    assert "다른 사람이 저장했습니다" in alert
+    assert "건축물대장 민원창구 800원" in alert  # the browser user's input, kept to re-enter
+    saved = (folder / "minwon24.toml").read_text(encoding="utf-8")
+    assert "online = 200" in saved  # the colleague's change
+    # The form now shows the saved values; the user re-enters theirs and saves.
+    field = browser.find_elements(By.NAME, "counter")[2]
+    field.clear()
+    field.send_keys("800")
+    browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    assert "저장했습니다" in browser.find_element(By.CSS_SELECTOR, "[role=status]").text
+    saved = (folder / "minwon24.toml").read_text(encoding="utf-8")
+    assert "online = 200" in saved and "counter = 800" in saved
