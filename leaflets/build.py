@@ -21,8 +21,9 @@ from pathlib import Path
 
 from leaflets import __version__
 from leaflets.budget import plan_for_run
+from leaflets.cache import EditionCache, edition_key
 from leaflets.content import Content, load_content
-from leaflets.dongs import Dong, load_dongs
+from leaflets.dongs import FIELDS, Dong, load_dongs
 from leaflets.errors import LeafletsError, OutputError
 from leaflets.impose.pdf import impose
 from leaflets.impose.plan import plan_office
@@ -30,7 +31,7 @@ from leaflets.preflight import Report, preflight_many
 from leaflets.production import Production, load_production
 from leaflets.products import PRODUCTS
 from leaflets.project import DEFAULT_DONGS, DEFAULT_PRODUCTION
-from leaflets.render import PROOF_DPI, Renderer, rasterize
+from leaflets.render import PROOF_DPI, Renderer, build_date, rasterize
 
 MANIFEST = "manifest.json"
 
@@ -79,25 +80,44 @@ class BuildResult:
 def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
           renderer: Renderer | None = None, *, dongs_path=DEFAULT_DONGS,
           dong_names: tuple[str, ...] = (), all_dongs: bool = False, jobs: int | None = None,
-          progress=None) -> BuildResult:
+          progress=None, cache_dir=None) -> BuildResult:
     """Validate the data, render and impose every product, replace ``out_dir`` atomically.
 
     With ``dong_names`` or ``all_dongs``, also the 동 editions from ``dongs_path``
     under ``dongs/<동>/``, rendered in a process pool of ``jobs`` workers
     (default: one per core). ``progress(done, total, name)`` is told of each.
+    With ``cache_dir``, an edition whose inputs did not change is read back from
+    the cache instead of rendered (``leaflets.cache``); when nothing changed at
+    all and ``out_dir`` already holds the same files, nothing is written.
     """
     out_dir = Path(out_dir)
     _check_target(out_dir)
     content = load_content(data_path)
     production = load_production(production_path)
     selected = select_dongs(dongs_path, dong_names, all_dongs)
-    renderer = renderer or Renderer()
-    with EditionPool(content, production, selected, renderer, jobs) as editions:
-        files = dict(render_files(content, renderer))
-        prints = {artifact.product: data for artifact, data in files.values()
-                  if artifact.kind == "print"}
-        files.update(imposed_files(content, production, prints, renderer))
-        files.update(editions.files(progress))
+    cache = EditionCache(cache_dir)
+    base = (content.sha256, _sha256(Path(production_path).read_bytes()), build_date())
+    gu_key = edition_key("gu", *base)
+    gu = cache.get(gu_key)
+    keys = {dong.name: edition_key("dong", *base, _dong_fingerprint(dong))
+            for dong, _ in selected}
+    ready = {name: cache.get(key) for name, key in keys.items()}
+    todo = [(dong, sha) for dong, sha in selected if ready[dong.name] is None]
+    if renderer is None and (gu is None or todo):
+        renderer = Renderer()
+    with EditionPool(content, production, todo, renderer, jobs) as editions:
+        if gu is None:
+            gu = list(render_files(content, renderer))
+            prints = {artifact.product: data for _, (artifact, data) in gu
+                      if artifact.kind == "print"}
+            gu += list(imposed_files(content, production, prints, renderer))
+            cache.put(gu_key, gu)
+        for dong, edition in editions.editions(progress):
+            ready[dong.name] = edition
+            cache.put(keys[dong.name], edition)
+    files = dict(gu)
+    for dong, _ in selected:
+        files.update(ready[dong.name])
     artifacts = tuple(artifact for artifact, _ in files.values())
     manifest = {
         "generator": f"leaflets {__version__}",
@@ -106,8 +126,30 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
     }
     if selected:
         manifest["dongs_sha256"] = selected[0][1]
-    write_folder(out_dir, files, manifest)
+    if not _already_there(out_dir, files, manifest):
+        write_folder(out_dir, files, manifest)
     return BuildResult(out_dir, content.sha256, artifacts)
+
+
+def _dong_fingerprint(dong: Dong) -> str:
+    fields = [dong.name, *(getattr(dong, key) for key in FIELDS)]
+    fields.append(dong.image.sha256 if dong.image else "")
+    return "\x1f".join(fields)
+
+
+def _already_there(out_dir: Path, files: dict, manifest: dict) -> bool:
+    """True when ``out_dir`` holds exactly these files and this manifest."""
+    try:
+        on_disk = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if on_disk != json.loads(json.dumps(manifest, ensure_ascii=False)):
+        return False
+    present = {p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file()}
+    if present != set(files) | {MANIFEST}:
+        return False
+    return all(_sha256((out_dir / path).read_bytes()) == artifact.sha256
+               for path, (artifact, _) in files.items())
 
 
 def select_dongs(dongs_path, names, all_dongs) -> list[tuple[Dong, str]]:
@@ -161,16 +203,17 @@ class EditionPool:
             self.pool.shutdown(wait=True, cancel_futures=True)
         return False
 
-    def files(self, progress=None):
+    def editions(self, progress=None):
+        """Yield (dong, [(path, (Artifact, bytes))]) for every edition, in order."""
         total = len(self.selected)
         for done, (dong, _) in enumerate(self.selected, start=1):
             if self.pool is None:
-                yield from dong_edition(self.content, self.production, dong, self.renderer)
+                edition = dong_edition(self.content, self.production, dong, self.renderer)
             else:
-                outcome = self.futures[done - 1].result()
-                if isinstance(outcome, _Failure):
-                    outcome.throw()
-                yield from outcome
+                edition = self.futures[done - 1].result()
+                if isinstance(edition, _Failure):
+                    edition.throw()
+            yield dong, edition
             if progress:
                 progress(done, total, dong.name)
 

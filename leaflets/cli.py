@@ -66,6 +66,8 @@ def cmd_build(args) -> int:
       manifest.json       만든 파일 목록
     인쇄용 PDF는 사전 검사(preflight)를 통과해야 저장됩니다.
     도중에 오류가 나면 출력 폴더는 이전 상태 그대로 남습니다.
+    바뀌지 않은 것은 다시 만들지 않습니다(.leaflets-cache); 아무 것도 안 바뀌었으면
+    출력 폴더도 그대로 둡니다.
 
     예) leaflets build
         leaflets build --dong 옥수동 --dong 송정동
@@ -78,9 +80,12 @@ def cmd_build(args) -> int:
     started = time.perf_counter()
     progress = _progress_printer(sys.stderr)
     try:
+        from leaflets.cache import CACHE_NAME
+
+        cache = None if args.no_cache else args.data.resolve().parent / CACHE_NAME
         result = build(args.data, args.out, args.production, dongs_path=args.dongs,
                        dong_names=tuple(args.dong or ()), all_dongs=args.all_dongs,
-                       jobs=args.jobs, progress=progress)
+                       jobs=args.jobs, progress=progress, cache_dir=cache)
     except PreflightFailed as failure:
         for report in failure.reports:
             print(format_report(report), file=sys.stderr)
@@ -557,6 +562,8 @@ def make_parser() -> argparse.ArgumentParser:
                                  help="동 파일의 모든 동 자체홍보물 만들기")
             command.add_argument("--jobs", type=_jobs, metavar="N",
                                  help="동시에 만드는 개수 (기본값: CPU 코어 수)")
+            command.add_argument("--no-cache", action="store_true",
+                                 help="바뀌지 않은 것도 모두 새로 만들기 (캐시 안 씀)")
         if name == "impose":
             from leaflets.production import METHODS
             from leaflets.products import PRODUCTS
