@@ -211,6 +211,26 @@ def test_user_command_adds_lists_and_removes(tmp_path, capsys, monkeypatch):
     assert b"a-long-password" not in stored and b"scrypt$" in stored
 
 
+def wait(browser, css, timeout=60):
+    """The elements matching ``css`` once the page has them (pages load asynchronously)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, timeout).until(
+        expected_conditions.presence_of_all_elements_located((By.CSS_SELECTOR, css)))
+
+
+def submit(browser, css="main button[type=submit]"):
+    """Click a submit button and wait until the next page has replaced this one."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = browser.find_element("tag name", "html")
+    browser.find_element("css selector", css).click()
+    WebDriverWait(browser, 60).until(expected_conditions.staleness_of(old))
+
+
 @pytest.fixture
 def live_site(site):
     from werkzeug.serving import make_server
@@ -249,17 +269,17 @@ def test_in_a_real_browser_staff_change_a_fee_and_see_it(live_site, browser):
     assert "/login" in browser.current_url
     browser.find_element(By.NAME, "name").send_keys(ADMIN[0])
     browser.find_element(By.NAME, "password").send_keys(ADMIN[1])
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    assert browser.current_url.endswith("/fees")
-    counter = browser.find_elements(By.NAME, "counter")[0]
+    submit(browser, "button[type=submit]")
+    assert browser.current_url.split("?")[0].endswith("/fees")
+    counter = wait(browser, "input[name=counter]")[0]
     counter.clear()
     counter.send_keys("700")
-    browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
-    status = browser.find_element(By.CSS_SELECTOR, "[role=status]").text
+    submit(browser)
+    status = wait(browser, "[role=status]")[0].text
     assert "저장했습니다" in status
     assert "counter = 700" in (folder / "minwon24.toml").read_text(encoding="utf-8")
     browser.get(base + "/preview")
-    images = browser.find_elements(By.CSS_SELECTOR, ".pages img")
+    images = wait(browser, ".pages img")
     assert len(images) == 3
     for image in images:
         browser.execute_script(
@@ -275,7 +295,7 @@ def _browser_login(browser, base, who):
     browser.get(base + "/login")
     browser.find_element(By.NAME, "name").send_keys(who[0])
     browser.find_element(By.NAME, "password").send_keys(who[1])
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    submit(browser, "button[type=submit]")
 
 
 def _download(browser, url) -> bytes:
@@ -296,12 +316,13 @@ def test_in_a_real_browser_the_print_pdf_has_the_new_fee(live_site, browser):
     base, folder = live_site
     _browser_login(browser, base, ADMIN)
     browser.get(base + "/fees")
-    counter = browser.find_elements(By.NAME, "counter")[1]  # 가족관계증명서
+    counter = wait(browser, "input[name=counter]")[1]  # 가족관계증명서
     counter.clear()
     counter.send_keys("1,200")
-    browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
-    assert "저장했습니다" in browser.find_element(By.CSS_SELECTOR, "[role=status]").text
+    submit(browser)
+    assert "저장했습니다" in wait(browser, "[role=status]")[0].text
     browser.get(base + "/preview")
+    wait(browser, ".pages img")
     link = browser.find_element(By.LINK_TEXT, "인쇄용 PDF")
     pdf = _download(browser, link.get_attribute("href"))
     text = read_pages(pdf)[0].text.replace("\n", " ")
@@ -309,17 +330,16 @@ def test_in_a_real_browser_the_print_pdf_has_the_new_fee(live_site, browser):
 
 
 def test_in_a_real_browser_a_bad_value_is_explained_and_nothing_changes(live_site, browser):
-    from selenium.webdriver.common.by import By
 
     base, folder = live_site
     before = (folder / "minwon24.toml").read_bytes()
     _browser_login(browser, base, ADMIN)
     browser.get(base + "/fees")
-    field = browser.find_elements(By.NAME, "kiosk")[0]
+    field = wait(browser, "input[name=kiosk]")[0]
     field.clear()
     field.send_keys("이백원")
-    browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
-    alert = browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    submit(browser)
+    alert = wait(browser, "[role=alert]")[0].text
     assert "주민등록 등초본" in alert and "무인발급기" in alert and "숫자가 아닙니다" in alert
     assert (folder / "minwon24.toml").read_bytes() == before
 
@@ -329,13 +349,12 @@ def test_in_a_real_browser_a_dong_cannot_open_another_dong(live_site, browser):
 
     base, _ = live_site
     _browser_login(browser, base, DONG)
-    assert "옥수동 자체홍보물" in browser.find_element(By.TAG_NAME, "h1").text
+    assert "옥수동 자체홍보물" in wait(browser, "h1")[0].text
     browser.get(base + "/dong/송정동")
     assert "권한이 없습니다" in browser.find_element(By.TAG_NAME, "main").text
 
 
 def test_in_a_real_browser_two_edits_at_once_lose_neither(site, live_site, browser):
-    from selenium.webdriver.common.by import By
 
     app, _ = site
     base, folder = live_site
@@ -345,20 +364,20 @@ def test_in_a_real_browser_two_edits_at_once_lose_neither(site, live_site, brows
     login(other, ADMIN)
     assert other.post("/fees", data=_fee_form(other.get("/fees").get_data(as_text=True),
                                               online=(4, "200"))).status_code == 200
-    field = browser.find_elements(By.NAME, "counter")[2]  # 건축물대장
+    field = wait(browser, "input[name=counter]")[2]  # 건축물대장
     field.clear()
     field.send_keys("800")
-    browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
-    alert = browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    submit(browser)
+    alert = wait(browser, "[role=alert]")[0].text
     assert "다른 사람이 저장했습니다" in alert
     assert "건축물대장 민원창구 800원" in alert  # the browser user's input, kept to re-enter
     saved = (folder / "minwon24.toml").read_text(encoding="utf-8")
     assert "online = 200" in saved  # the colleague's change
     # The form now shows the saved values; the user re-enters theirs and saves.
-    field = browser.find_elements(By.NAME, "counter")[2]
+    field = wait(browser, "input[name=counter]")[2]
     field.clear()
     field.send_keys("800")
-    browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
-    assert "저장했습니다" in browser.find_element(By.CSS_SELECTOR, "[role=status]").text
+    submit(browser)
+    assert "저장했습니다" in wait(browser, "[role=status]")[0].text
     saved = (folder / "minwon24.toml").read_text(encoding="utf-8")
     assert "online = 200" in saved and "counter = 800" in saved
