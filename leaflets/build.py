@@ -18,20 +18,24 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from leaflets import __version__
 from leaflets.budget import plan_for_run
 from leaflets.cache import EditionCache, edition_key
+from leaflets.clock import build_date
 from leaflets.content import Content, load_content
 from leaflets.dongs import FIELDS, Dong, load_dongs
 from leaflets.errors import LeafletsError, OutputError
 from leaflets.impose.pdf import impose
 from leaflets.impose.plan import plan_office
-from leaflets.preflight import Report, preflight_many
 from leaflets.production import Production, load_production
 from leaflets.products import PRODUCTS
 from leaflets.project import DEFAULT_DONGS, DEFAULT_PRODUCTION
-from leaflets.render import PROOF_DPI, Renderer, build_date, rasterize
+
+if TYPE_CHECKING:  # WeasyPrint takes a third of a second to import: only when rendering
+    from leaflets.preflight import Report
+    from leaflets.render import Renderer
 
 MANIFEST = "manifest.json"
 
@@ -104,6 +108,8 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
     ready = {name: cache.get(key) for name, key in keys.items()}
     todo = [(dong, sha) for dong, sha in selected if ready[dong.name] is None]
     if renderer is None and (gu is None or todo):
+        from leaflets.render import Renderer
+
         renderer = Renderer()
     with EditionPool(content, production, todo, renderer, jobs) as editions:
         if gu is None:
@@ -237,6 +243,8 @@ _worker_renderer: Renderer | None = None
 def _edition_in_worker(content, production, dong):
     global _worker_renderer
     if _worker_renderer is None:  # fonts loaded once per worker
+        from leaflets.render import Renderer
+
         _worker_renderer = Renderer()
         # Layout makes many short-lived objects and few cycles: collect less often
         # (about 10 % faster per edition, measured by scripts/bench).
@@ -263,6 +271,9 @@ def render_files(content: Content, renderer: Renderer, dong: Dong | None = None)
 
     Raises PreflightFailed, after rendering everything, if any print file fails.
     """
+    from leaflets.preflight import preflight_many
+    from leaflets.render import PROOF_DPI, rasterize
+
     failed, printed = [], {}
     for name, product in PRODUCTS.items():
         screen = renderer.render(content, name, "screen", dong)

@@ -228,11 +228,11 @@ def cmd_budget(args) -> int:
     import json
 
     from leaflets.budget import Pricer, as_csv, as_dict, format_table, won
+    from leaflets.clock import build_date
     from leaflets.content import load_content
     from leaflets.korean import pad
     from leaflets.ledger import Ledger, default_ledger
     from leaflets.production import load_production
-    from leaflets.render import build_date
 
     content = load_content(args.data)
     production = load_production(args.production)

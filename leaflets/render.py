@@ -18,11 +18,9 @@ here too, so that WeasyPrint has a single caller.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import io
 import math
-import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -34,6 +32,7 @@ import weasyprint
 from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 
+from leaflets.clock import build_date
 from leaflets.content import Content
 from leaflets.dongs import MIN_PRINT_PPI, Dong
 from leaflets.errors import ContentOverflowError, DataError, LeafletsError
@@ -221,14 +220,6 @@ def _write(document, variant, finish, seed: str) -> bytes:
 
 
 _XMP_ID = re.compile(rb"xmp\.did:[0-9a-fA-F-]{36}")
-
-
-def build_date() -> str:
-    """The date printed in slugs: SOURCE_DATE_EPOCH when set, else today (UTC)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = (datetime.datetime.fromtimestamp(int(epoch), datetime.UTC) if epoch
-              else datetime.datetime.now(datetime.UTC))
-    return moment.date().isoformat()
 
 
 def rasterize(pdf: bytes, dpi: int = PROOF_DPI, *, crop_to_trim: bool = False):
