@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # WeasyPrint takes a third of a second to import: only when r
     from leaflets.render import Renderer
 
 MANIFEST = "manifest.json"
+KEPT = ("vendor",)  # vendor packages (leaflets package) live in dist/ too: a build keeps them
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,8 @@ def _already_there(out_dir: Path, files: dict, manifest: dict) -> bool:
         return False
     if on_disk != json.loads(json.dumps(manifest, ensure_ascii=False)):
         return False
-    present = {p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file()}
+    present = {p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*")
+               if p.is_file() and p.relative_to(out_dir).parts[0] not in KEPT}
     if present != set(files) | {MANIFEST}:
         return False
     return all(_sha256((out_dir / path).read_bytes()) == artifact.sha256
@@ -263,7 +265,7 @@ def write_folder(out_dir: Path, files: dict, manifest: dict):
     _check_target(out_dir)
     payload = {path: data for path, (_, data) in files.items()}
     payload[MANIFEST] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode()
-    _replace_folder(out_dir, payload)
+    _replace_folder(out_dir, payload, keep=KEPT)
 
 
 def render_files(content: Content, renderer: Renderer, dong: Dong | None = None):
@@ -379,8 +381,11 @@ def _check_target(out_dir: Path):
         )
 
 
-def _replace_folder(out_dir: Path, payload: dict[str, bytes]):
-    """Write ``payload`` into a staging folder, then swap it in for ``out_dir``."""
+def _replace_folder(out_dir: Path, payload: dict[str, bytes], keep=()):
+    """Write ``payload`` into a staging folder, then swap it in for ``out_dir``.
+
+    Subfolders named in ``keep`` are copied over from the old folder first.
+    """
     parent = out_dir.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -392,6 +397,9 @@ def _replace_folder(out_dir: Path, payload: dict[str, bytes]):
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+        for name in keep:
+            if (out_dir / name).is_dir() and not (staging / name).exists():
+                shutil.copytree(out_dir / name, staging / name, symlinks=True)
         os.chmod(staging, 0o755)
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)

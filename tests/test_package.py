@@ -211,3 +211,16 @@ def test_diff_reads_git_revisions(tmp_path, capsys):
     assert "HEAD~1:minwon24.toml" in out and "500원" in out
     assert main(["diff", "--data", str(data), "--out", str(tmp_path / "e")]) == 0
     assert main(["diff", "없는버전", "--data", str(data)]) == 2
+
+
+def test_a_later_build_keeps_the_vendor_packages(tmp_path, data_file, fixed_date):
+    out = tmp_path / "dist"
+    build(DEFAULT_DATA, out)
+    result = make_package(DEFAULT_DATA, DEFAULT_PRODUCTION, out, None, record=False)
+    sent = _files(result.folder)
+    build(data_file(_one_fee), out)  # a new fee: dist/ is replaced
+    assert _files(result.folder) == sent
+    assert result.zip_path.is_file()
+    assert b'"data_sha256"' in (out / "manifest.json").read_bytes()
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["data_sha256"] != \
+        json.loads((result.folder / "manifest.json").read_text(encoding="utf-8"))["data_sha256"]
