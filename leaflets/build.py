@@ -25,7 +25,7 @@ from leaflets.budget import plan_for_run
 from leaflets.cache import EditionCache, edition_key
 from leaflets.clock import build_date
 from leaflets.content import Content, load_content
-from leaflets.dongs import FIELDS, Dong, load_dongs
+from leaflets.dongs import Dong, load_dongs
 from leaflets.errors import LeafletsError, OutputError
 from leaflets.impose.pdf import impose
 from leaflets.impose.plan import plan_office
@@ -104,7 +104,7 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
     base = (content.sha256, _sha256(Path(production_path).read_bytes()), build_date())
     gu_key = edition_key("gu", *base)
     gu = cache.get(gu_key)
-    keys = {dong.name: edition_key("dong", *base, _dong_fingerprint(dong))
+    keys = {dong.name: edition_key("dong", *base, dong.fingerprint)
             for dong, _ in selected}
     ready = {name: cache.get(key) for name, key in keys.items()}
     todo = [(dong, sha) for dong, sha in selected if ready[dong.name] is None]
@@ -136,12 +136,6 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
     if not _already_there(out_dir, files, manifest):
         write_folder(out_dir, files, manifest)
     return BuildResult(out_dir, content.sha256, artifacts)
-
-
-def _dong_fingerprint(dong: Dong) -> str:
-    fields = [dong.name, *(getattr(dong, key) for key in FIELDS)]
-    fields.append(dong.image.sha256 if dong.image else "")
-    return "\x1f".join(fields)
 
 
 def _already_there(out_dir: Path, files: dict, manifest: dict) -> bool:

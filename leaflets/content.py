@@ -8,14 +8,13 @@ member can break is checked here, once, and reported as a
 from __future__ import annotations
 
 import hashlib
-import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from leaflets.errors import DataError, MissingGlyphError
 from leaflets.korean import font_coverage
+from leaflets.tomlfile import parse_toml, read_file
 
 MAX_FEE = 1_000_000
 MIN_FEE_ROWS, MAX_FEE_ROWS = 1, 8
@@ -114,41 +113,18 @@ class Content:
 def load_content(path: str | Path) -> Content:
     """Read and validate a content file; raise DataError on any problem."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(path, "(파일)", "파일을 찾을 수 없습니다") from None
-    except OSError as error:
-        raise DataError(path, "(파일)", f"파일을 읽을 수 없습니다: {error.strerror}") from None
-    return parse_content(raw, path)
+    return parse_content(read_file(path), path)
 
 
 def parse_content(raw: bytes, path: str | Path = "minwon24.toml") -> Content:
     """Validate the bytes of a content file; ``path`` only names it in errors."""
     path = Path(path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DataError(path, "(파일)", "UTF-8 텍스트 파일이 아닙니다") from None
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        line = _toml_error_line(str(error))
-        lines = text.splitlines()
-        shown = lines[line - 1].strip() if line and line <= len(lines) else None
-        raise DataError(
-            path, "(문법)", f"TOML 문법 오류 ({error})", value=shown, line=line,
-            allowed="글자는 \"큰따옴표\" 안에, 금액은 숫자만, 항목마다 '이름 = 값' 한 줄",
-        ) from None
+    doc = parse_toml(raw, path, hint="글자는 \"큰따옴표\" 안에, 금액은 숫자만, "
+                                     "항목마다 '이름 = 값' 한 줄")
     reader = _Reader(path)
     content = reader.content(doc, hashlib.sha256(raw).hexdigest())
     reader.check_glyphs(doc)
     return content
-
-
-def _toml_error_line(message: str) -> int | None:
-    match = re.search(r"line (\d+)", message)
-    return int(match.group(1)) if match else None
 
 
 class _Reader:

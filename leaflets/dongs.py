@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import tomllib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from PIL import Image, ImageCms
 from leaflets.errors import DataError, MissingGlyphError
 from leaflets.korean import font_coverage
 from leaflets.project import PROFILE
+from leaflets.tomlfile import parse_toml, read_file
 
 # field -> (Korean label, longest text in characters)
 FIELDS = {
@@ -106,6 +106,13 @@ class Dong:
     path: Path | None = None  # the dongs file, for error messages
 
     @property
+    def fingerprint(self) -> str:
+        """Everything of this 동 that its edition shows: its fields and its picture."""
+        fields = [self.name, *(getattr(self, key) for key in FIELDS)]
+        fields.append(self.image.sha256 if self.image else "")
+        return "\x1f".join(fields)
+
+    @property
     def title(self) -> str:
         return self.centre or f"{self.name} 주민센터"
 
@@ -132,21 +139,8 @@ class Dongs:
 def load_dongs(path: str | Path) -> Dongs:
     """Read and validate a dongs file; raise DataError on any problem."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8")
-    except FileNotFoundError:
-        raise DataError(path, "(파일)", "파일을 찾을 수 없습니다") from None
-    except UnicodeDecodeError:
-        raise DataError(path, "(파일)", "UTF-8 텍스트 파일이 아닙니다") from None
-    except OSError as error:
-        raise DataError(path, "(파일)", f"파일을 읽을 수 없습니다: {error.strerror}") from None
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        line = re.search(r"line (\d+)", str(error))
-        raise DataError(path, "(문법)", f"TOML 문법 오류 ({error})",
-                        line=int(line.group(1)) if line else None) from None
+    raw = read_file(path)
+    doc = parse_toml(raw, path)
     for key in doc:
         if key != "dongs":
             raise DataError(path, key, "알 수 없는 항목입니다", allowed="dongs")

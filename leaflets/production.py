@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from leaflets.errors import DataError
 from leaflets.products import PRODUCTS
+from leaflets.tomlfile import parse_toml, read_file
 
 METHODS = {"work-and-turn": "돌려찍기", "sheetwise": "앞뒤판"}
 PRICINGS = {"build-up": "원가 계산", "quote": "견적표"}
@@ -161,21 +161,7 @@ class Production:
 def load_production(path: str | Path) -> Production:
     """Read and validate a production file; raise DataError on any problem."""
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise DataError(path, "(파일)", "파일을 찾을 수 없습니다") from None
-    except UnicodeDecodeError:
-        raise DataError(path, "(파일)", "UTF-8 텍스트 파일이 아닙니다") from None
-    except OSError as error:
-        raise DataError(path, "(파일)", f"파일을 읽을 수 없습니다: {error.strerror}") from None
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        line = re.search(r"line (\d+)", str(error))
-        raise DataError(path, "(문법)", f"TOML 문법 오류 ({error})",
-                        line=int(line.group(1)) if line else None) from None
-    return _Reader(path).production(doc)
+    return _Reader(path).production(parse_toml(read_file(path), path))
 
 
 class _Reader:

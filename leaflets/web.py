@@ -35,6 +35,7 @@ from leaflets.users import ROLES, UserStore
 LOGIN_LIMIT = 5  # failed attempts per address ...
 LOGIN_WINDOW = 300  # ... in this many seconds
 PREVIEW_DPI = 80
+PREVIEW_CACHE = 64  # rendered products kept for previews, oldest dropped first
 
 
 class _App(Flask):
@@ -59,6 +60,7 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
     failures: dict[str, list[float]] = {}
     lock = threading.RLock()  # renders are serialised; renderer() nests inside
     renderer_holder = {}
+    previews: dict[tuple, list[bytes]] = {}  # (content, product, 동) -> PNG of each page
 
     def renderer() -> Renderer:
         with lock:
@@ -184,13 +186,20 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
             abort(404)
         content = load_content(data)
         dong = load_dongs(dongs).get(dong_name) if dong_name else None
+        key = (content.sha256, product, dong.fingerprint if dong else "")
         with lock:
-            rendered = renderer().render(content, product, "screen", dong)
-            image = list(rasterize(rendered.pdf, PREVIEW_DPI))[page - 1]
-        buffer = io.BytesIO()
-        image.save(buffer, "PNG")
-        buffer.seek(0)
-        response = send_file(buffer, mimetype="image/png")
+            if key not in previews:  # one render serves every page of the product
+                rendered = renderer().render(content, product, "screen", dong)
+                pngs = []
+                for image in rasterize(rendered.pdf, PREVIEW_DPI):
+                    buffer = io.BytesIO()
+                    image.save(buffer, "PNG")
+                    pngs.append(buffer.getvalue())
+                previews[key] = pngs
+                while len(previews) > PREVIEW_CACHE:
+                    previews.pop(next(iter(previews)))
+            png = previews[key][page - 1]
+        response = send_file(io.BytesIO(png), mimetype="image/png")
         response.headers["Cache-Control"] = "no-store"
         return response
 
