@@ -1,32 +1,30 @@
 """Orchestrates a build: content -> rendered products -> an output folder.
 
-Everything is rendered in memory first; files are written into a staging
-folder beside the target and swapped in only when all of them succeeded,
-so an error leaves the previous output exactly as it was.
+Files are written into a staging folder beside the target as they are made
+(so memory does not grow with the number of 동) and the folder is swapped in
+only when all of them succeeded: an error leaves the previous output exactly
+as it was.
 """
 
 from __future__ import annotations
 
-import gc
-import hashlib
-import io
 import json
-import multiprocessing
 import os
 import shutil
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leaflets import __version__
+from leaflets.artifacts import Artifact, PreflightFailed, sha256
 from leaflets.budget import plan_for_run
 from leaflets.cache import EditionCache, edition_key
 from leaflets.clock import build_date
 from leaflets.content import Content, load_content
 from leaflets.dongs import Dong, load_dongs
-from leaflets.errors import LeafletsError, OutputError
+from leaflets.editions import EditionPool, make_common
+from leaflets.errors import OutputError
 from leaflets.impose.pdf import impose
 from leaflets.impose.plan import plan_office
 from leaflets.production import Production, load_production
@@ -34,45 +32,12 @@ from leaflets.products import PRODUCTS
 from leaflets.project import DEFAULT_DONGS, DEFAULT_PRODUCTION
 
 if TYPE_CHECKING:  # WeasyPrint takes a third of a second to import: only when rendering
-    from leaflets.preflight import Report
     from leaflets.render import Renderer
+
+__all__ = ["Artifact", "BuildResult", "PreflightFailed", "build"]
 
 MANIFEST = "manifest.json"
 KEPT = ("vendor",)  # vendor packages (leaflets package) live in dist/ too: a build keeps them
-
-
-@dataclass(frozen=True)
-class Artifact:
-    """One file of a build, as listed in ``manifest.json``."""
-
-    product: str
-    kind: str
-    path: str  # relative to the output folder
-    sha256: str
-    pages: int
-    trim_mm: tuple[float, float]
-    page: int | None = None
-    side: str | None = None
-    dpi: int | None = None
-    bleed_mm: float | None = None
-    preflight: str | None = None  # "passed" for print files
-    sheet: str | None = None  # imposed and office sheets
-    sheet_mm: tuple[float, float] | None = None
-    n_up: int | None = None
-    method: str | None = None
-    sheets: int | None = None
-    quantity: int | None = None
-    used_percent: float | None = None
-    dong: str | None = None  # 동 editions
-
-
-class PreflightFailed(LeafletsError):
-    """A print-ready file the build made did not pass its own preflight."""
-
-    def __init__(self, reports: list[Report]):
-        self.reports = reports
-        names = ", ".join(report.name for report in reports)
-        super().__init__(f"인쇄용 파일이 사전 검사(preflight)를 통과하지 못했습니다: {names}")
 
 
 @dataclass(frozen=True)
@@ -89,8 +54,8 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
     """Validate the data, render and impose every product, replace ``out_dir`` atomically.
 
     With ``dong_names`` or ``all_dongs``, also the 동 editions from ``dongs_path``
-    under ``dongs/<동>/``, rendered in a process pool of ``jobs`` workers
-    (default: one per core). ``progress(done, total, name)`` is told of each.
+    under ``dongs/<동>/`` (``leaflets.editions``), in a process pool of ``jobs``
+    workers (default: one per core). ``progress(done, total, name)`` is told of each.
     With ``cache_dir``, an edition whose inputs did not change is read back from
     the cache instead of rendered (``leaflets.cache``); when nothing changed at
     all and ``out_dir`` already holds the same files, nothing is written.
@@ -101,57 +66,99 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
     production = load_production(production_path)
     selected = select_dongs(dongs_path, dong_names, all_dongs)
     cache = EditionCache(cache_dir)
-    base = (content.sha256, _sha256(Path(production_path).read_bytes()), build_date())
-    gu_key = edition_key("gu", *base)
+    base = (content.sha256, sha256(Path(production_path).read_bytes()), build_date())
+    gu_key, common_key = edition_key("gu", *base), edition_key("common", *base)
+    keys = {dong.name: edition_key("dong", *base, dong.fingerprint) for dong, _ in selected}
+    todo = [dong for dong, _ in selected if not cache.has(keys[dong.name])]
+    manifest = {"generator": f"leaflets {__version__}", "data_sha256": content.sha256}
+    if selected:
+        manifest["dongs_sha256"] = selected[0][1]
+    if not todo and cache.has(gu_key):
+        artifacts = _cached_artifacts(cache, [gu_key, *keys.values()])
+        if artifacts is not None and _already_there(out_dir, artifacts, manifest):
+            return BuildResult(out_dir, content.sha256, artifacts)
     gu = cache.get(gu_key)
-    keys = {dong.name: edition_key("dong", *base, dong.fingerprint)
-            for dong, _ in selected}
-    ready = {name: cache.get(key) for name, key in keys.items()}
-    todo = [(dong, sha) for dong, sha in selected if ready[dong.name] is None]
     if renderer is None and (gu is None or todo):
         from leaflets.render import Renderer
 
         renderer = Renderer()
-    with EditionPool(content, production, todo, renderer, jobs) as editions:
+    artifacts = []
+    with _Staging(out_dir) as staging:
+        screens = {}
         if gu is None:
-            gu = list(render_files(content, renderer))
+            gu = list(render_files(content, renderer, rendered=screens))
             prints = {artifact.product: data for _, (artifact, data) in gu
                       if artifact.kind == "print"}
             gu += list(imposed_files(content, production, prints, renderer))
             cache.put(gu_key, gu)
-        for dong, edition in editions.editions(progress):
-            ready[dong.name] = edition
-            cache.put(keys[dong.name], edition)
-    files = dict(gu)
-    for dong, _ in selected:
-        files.update(ready[dong.name])
-    artifacts = tuple(artifact for artifact, _ in files.values())
-    manifest = {
-        "generator": f"leaflets {__version__}",
-        "data_sha256": content.sha256,
-        "artifacts": [manifest_entry(artifact) for artifact in artifacts],
-    }
-    if selected:
-        manifest["dongs_sha256"] = selected[0][1]
-    if not _already_there(out_dir, files, manifest):
-        write_folder(out_dir, files, manifest)
+        artifacts += staging.write_all(gu)
+        common = None
+        if todo:
+            common = cache.get(common_key)
+            if common is None:
+                proofs = {(a.product, a.page): data for _, (a, data) in gu
+                          if a.kind == "proof-png"}
+                common = make_common(content, production, renderer, screens or None, proofs)
+                cache.put(common_key, common)
+        del gu
+        with EditionPool(content, production, todo, renderer, common, jobs) as pool:
+            fresh = pool.editions(progress)  # in the order of ``todo``
+            rendering = {dong.name for dong in todo}
+            for dong, _ in selected:
+                if dong.name in rendering:
+                    _, edition = next(fresh)
+                    cache.put(keys[dong.name], edition)
+                else:
+                    edition = cache.get(keys[dong.name])
+                    if edition is None:  # the cache entry went bad during the build
+                        edition = _render_alone(content, production, dong, renderer, common)
+                artifacts += staging.write_all(edition)
+                del edition
+        artifacts = tuple(artifacts)
+        manifest["artifacts"] = [manifest_entry(artifact) for artifact in artifacts]
+        if _already_there(out_dir, artifacts, manifest):
+            staging.discard()
+        else:
+            staging.commit(manifest, keep=KEPT)
     return BuildResult(out_dir, content.sha256, artifacts)
 
 
-def _already_there(out_dir: Path, files: dict, manifest: dict) -> bool:
+def _render_alone(content, production, dong, renderer, common):
+    """One edition in this process (when its cache entry vanished during the build)."""
+    from leaflets.editions import dong_edition
+    from leaflets.render import Renderer
+
+    renderer = renderer or Renderer()
+    if common is None:
+        common = make_common(content, production, renderer)
+    return dong_edition(content, production, dong, renderer, common)
+
+
+def _cached_artifacts(cache, keys):
+    """The artifacts of cached editions, read one at a time; None if one is missing."""
+    artifacts = []
+    for key in keys:
+        edition = cache.get(key)
+        if edition is None:
+            return None
+        artifacts += [artifact for _, (artifact, _) in edition]
+    return tuple(artifacts)
+
+
+def _already_there(out_dir: Path, artifacts, manifest: dict) -> bool:
     """True when ``out_dir`` holds exactly these files and this manifest."""
     try:
         on_disk = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    if on_disk != json.loads(json.dumps(manifest, ensure_ascii=False)):
+    expected = dict(manifest, artifacts=[manifest_entry(a) for a in artifacts])
+    if on_disk != json.loads(json.dumps(expected, ensure_ascii=False)):
         return False
     present = {p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*")
                if p.is_file() and p.relative_to(out_dir).parts[0] not in KEPT}
-    if present != set(files) | {MANIFEST}:
+    if present != {a.path for a in artifacts} | {MANIFEST}:
         return False
-    return all(_sha256((out_dir / path).read_bytes()) == artifact.sha256
-               for path, (artifact, _) in files.items())
+    return all(sha256((out_dir / a.path).read_bytes()) == a.sha256 for a in artifacts)
 
 
 def select_dongs(dongs_path, names, all_dongs) -> list[tuple[Dong, str]]:
@@ -163,143 +170,52 @@ def select_dongs(dongs_path, names, all_dongs) -> list[tuple[Dong, str]]:
     return [(dong, dongs.sha256) for dong in chosen]
 
 
-def dong_edition(content: Content, production: Production, dong: Dong,
-                 renderer: Renderer) -> list:
-    """Every file of one 동 edition: [(path, (Artifact, bytes))] under ``dongs/<동>/``."""
-    prefix = f"dongs/{dong.slug}/"
-    files = dict(render_files(content, renderer, dong=dong))
-    prints = {a.product: data for a, data in files.values() if a.kind == "print"}
-    files.update(imposed_files(content, production, prints, renderer, kinds=("office",),
-                               dong=dong))
-    return [(prefix + path, (replace(artifact, path=prefix + path, dong=dong.name), data))
-            for path, (artifact, data) in files.items()]
-
-
-class EditionPool:
-    """Renders 동 editions in worker processes (one per core) while the caller goes on.
-
-    Entering starts the work; :meth:`files` yields each edition's files in
-    order as they finish. One edition, or ``jobs=1``, renders in-process.
-    """
-
-    def __init__(self, content, production, selected, renderer, jobs=None):
-        self.content, self.production, self.renderer = content, production, renderer
-        self.selected = selected
-        self.workers = min(jobs or os.cpu_count() or 1, len(selected))
-        self.pool = None
-        self.futures = []
-
-    def __enter__(self):
-        if self.workers > 1:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
-            self.futures = [self.pool.submit(_edition_in_worker, self.content, self.production,
-                                             dong) for dong, _ in self.selected]
-        return self
-
-    def __exit__(self, *exc):
-        if self.pool is not None:
-            for future in self.futures:
-                future.cancel()
-            self.pool.shutdown(wait=True, cancel_futures=True)
-        return False
-
-    def editions(self, progress=None):
-        """Yield (dong, [(path, (Artifact, bytes))]) for every edition, in order."""
-        total = len(self.selected)
-        for done, (dong, _) in enumerate(self.selected, start=1):
-            if self.pool is None:
-                edition = dong_edition(self.content, self.production, dong, self.renderer)
-            else:
-                edition = self.futures[done - 1].result()
-                if isinstance(edition, _Failure):
-                    edition.throw()
-            yield dong, edition
-            if progress:
-                progress(done, total, dong.name)
-
-
-@dataclass(frozen=True)
-class _Failure:
-    """An input error in a worker, carried back as plain data (our errors do not pickle)."""
-
-    message: str
-    reports: tuple = ()
-
-    def throw(self):
-        if self.reports:
-            raise PreflightFailed(list(self.reports))
-        raise LeafletsError(self.message)
-
-
-_worker_renderer: Renderer | None = None
-
-
-def _edition_in_worker(content, production, dong):
-    global _worker_renderer
-    if _worker_renderer is None:  # fonts loaded once per worker
-        from leaflets.render import Renderer
-
-        _worker_renderer = Renderer()
-        # Layout makes many short-lived objects and few cycles: collect less often
-        # (about 10 % faster per edition, measured by scripts/bench).
-        gc.freeze()
-        gc.set_threshold(100_000, 50, 1000)
-    try:
-        return dong_edition(content, production, dong, _worker_renderer)
-    except PreflightFailed as failure:
-        return _Failure(str(failure), tuple(failure.reports))
-    except LeafletsError as error:
-        return _Failure(str(error))
-
-
 def write_folder(out_dir: Path, files: dict, manifest: dict):
     """Replace ``out_dir`` with ``files`` ({path: (Artifact, bytes)}) and ``manifest``."""
     _check_target(out_dir)
-    payload = {path: data for path, (_, data) in files.items()}
-    payload[MANIFEST] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode()
-    _replace_folder(out_dir, payload, keep=KEPT)
+    with _Staging(out_dir) as staging:
+        staging.write_all(files.items())
+        staging.commit(manifest, keep=KEPT)
 
 
-def render_files(content: Content, renderer: Renderer, dong: Dong | None = None):
-    """Yield (relative path, (Artifact, bytes)) for every file of a build (or a 동 edition).
+def render_files(content: Content, renderer: Renderer, rendered: dict | None = None):
+    """Yield (relative path, (Artifact, bytes)) for every file of the 구 edition.
 
-    Raises PreflightFailed, after rendering everything, if any print file fails.
+    ``rendered``, if given, receives each product's screen rendering. Raises
+    PreflightFailed, after rendering everything, if any print file fails.
     """
+    from leaflets.editions import proof_pngs
     from leaflets.preflight import preflight_many
-    from leaflets.render import PROOF_DPI, rasterize
+    from leaflets.render import PROOF_DPI
 
     failed, printed = [], {}
     for name, product in PRODUCTS.items():
-        screen = renderer.render(content, name, "screen", dong)
+        screen = renderer.render(content, name, "screen")
+        if rendered is not None:
+            rendered[name] = screen
         pdf_path = f"{name}.pdf"
         yield pdf_path, (
-            Artifact(name, "proof-pdf", pdf_path, _sha256(screen.pdf), screen.pages,
+            Artifact(name, "proof-pdf", pdf_path, sha256(screen.pdf), screen.pages,
                      screen.trim_mm),
             screen.pdf,
         )
-        for number, image in enumerate(rasterize(screen.pdf, PROOF_DPI), start=1):
-            buffer = io.BytesIO()
-            image.save(buffer, format="PNG", dpi=(PROOF_DPI, PROOF_DPI), compress_level=3)
-            png = buffer.getvalue()
+        for number, png in enumerate(proof_pngs(screen.pdf), start=1):
             png_path = f"{name}-p{number}.png"
             yield png_path, (
-                Artifact(name, "proof-png", png_path, _sha256(png), 1, screen.trim_mm,
+                Artifact(name, "proof-png", png_path, sha256(png), 1, screen.trim_mm,
                          page=number, side=product.pages[number - 1], dpi=PROOF_DPI),
                 png,
             )
-        printed[name] = renderer.render(content, name, "print", dong)
+        printed[name] = renderer.render(content, name, "print")
     # One preflight pass for all print files (one Ghostscript run).
-    where = f"{dong.slug}/" if dong else ""
-    reports = preflight_many([(p.pdf, f"{where}print/{name}.pdf", p.bleed_mm)
+    reports = preflight_many([(p.pdf, f"print/{name}.pdf", p.bleed_mm)
                               for name, p in printed.items()], url=content.service.url)
     for (name, result), report in zip(printed.items(), reports, strict=True):
         if not report.passed:
             failed.append(report)
         print_path = f"print/{name}.pdf"
         yield print_path, (
-            Artifact(name, "print", print_path, _sha256(result.pdf), result.pages,
+            Artifact(name, "print", print_path, sha256(result.pdf), result.pages,
                      result.trim_mm, bleed_mm=result.bleed_mm, preflight="passed"),
             result.pdf,
         )
@@ -309,8 +225,7 @@ def render_files(content: Content, renderer: Renderer, dong: Dong | None = None)
 
 def imposed_files(content: Content, production: Production, prints: dict[str, bytes],
                   renderer: Renderer, *, product: str | None = None, sheet: str | None = None,
-                  method: str | None = None, kinds=("imposed", "office"),
-                  dong: Dong | None = None):
+                  method: str | None = None, kinds=("imposed", "office")):
     """Yield (path, (Artifact, bytes)) for the press and office sheets of every run.
 
     ``prints`` holds each product's print-ready PDF; the sheets place its pages.
@@ -327,15 +242,13 @@ def imposed_files(content: Content, production: Production, prints: dict[str, by
                        lambda run=run, piece=piece: plan_office(run, production.office_sheet,
                                                                piece)),
         }
-        if dong is not None:
-            title = f"{title} · {dong.name}"
         for kind in kinds:
             path, make_plan = plans[kind]
             plan = make_plan()
             furniture = renderer.render_sheet(plan, title, content.sha256)
             pdf = impose(plan, prints[run.product], furniture)
             yield path, (
-                Artifact(run.product, kind, path, _sha256(pdf), len(plan.sides), piece,
+                Artifact(run.product, kind, path, sha256(pdf), len(plan.sides), piece,
                          sheet=plan.sheet.name, sheet_mm=plan.sheet_mm, n_up=plan.n_up,
                          method=plan.method, sheets=plan.sheets, quantity=plan.quantity,
                          used_percent=round(plan.used_percent, 1)),
@@ -358,10 +271,6 @@ def _number(value: float):
     return int(value) if float(value).is_integer() else value
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _check_target(out_dir: Path):
     """Refuse to replace anything that is not a previous build output."""
     if out_dir.exists() and not out_dir.is_dir():
@@ -375,39 +284,90 @@ def _check_target(out_dir: Path):
         )
 
 
-def _replace_folder(out_dir: Path, payload: dict[str, bytes], keep=()):
-    """Write ``payload`` into a staging folder, then swap it in for ``out_dir``.
+class _Staging:
+    """A folder beside ``out_dir`` that files are written into, then swapped in whole.
 
-    Subfolders named in ``keep`` are copied over from the old folder first.
+    Leaving the ``with`` block by an exception, or :meth:`discard`, removes it;
+    :meth:`commit` puts it in place of ``out_dir``.
     """
-    parent = out_dir.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent))
-    except OSError as error:
-        raise OutputError(f"출력 폴더 '{out_dir}'를 만들 수 없습니다: {error.strerror}") from None
-    try:
-        for relative, data in payload.items():
-            target = staging / relative
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = Path(out_dir)
+        self.parent = self.out_dir.resolve().parent
+        self.folder = None
+
+    def __enter__(self):
+        try:
+            self.parent.mkdir(parents=True, exist_ok=True)
+            self.folder = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.new-",
+                                                dir=self.parent))
+        except OSError as error:
+            raise OutputError(f"출력 폴더 '{self.out_dir}'를 만들 수 없습니다: "
+                              f"{error.strerror}") from None
+        return self
+
+    def __exit__(self, kind, *exc):
+        if kind is not None:
+            self.discard()
+        return False
+
+    def write(self, relative: str, data: bytes):
+        target = self.folder / relative
+        try:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        for name in keep:
-            if (out_dir / name).is_dir() and not (staging / name).exists():
-                shutil.copytree(out_dir / name, staging / name, symlinks=True)
-        os.chmod(staging, 0o755)
-    except OSError as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"출력 폴더 '{out_dir}'에 쓸 수 없습니다: {error.strerror}") from None
-    old = None
-    try:
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
-            os.rename(out_dir, old / "previous")
-        os.rename(staging, out_dir)
-    except OSError as error:
-        if old is not None and (old / "previous").exists() and not out_dir.exists():
-            os.rename(old / "previous", out_dir)
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"출력 폴더 '{out_dir}'를 바꿀 수 없습니다: {error.strerror}") from None
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        except OSError as error:
+            raise OutputError(f"출력 폴더 '{self.out_dir}'에 쓸 수 없습니다: "
+                              f"{error.strerror}") from None
+
+    def write_all(self, files) -> list[Artifact]:
+        """Write [(path, (Artifact, bytes))]; return the artifacts."""
+        artifacts = []
+        for path, (artifact, data) in files:
+            self.write(path, data)
+            artifacts.append(artifact)
+        return artifacts
+
+    def discard(self):
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+    def commit(self, manifest: dict | None = None, keep=()):
+        """Write ``manifest`` (if any), carry over ``keep`` subfolders, swap in."""
+        if manifest is not None:
+            self.write(MANIFEST, (json.dumps(manifest, ensure_ascii=False, indent=2)
+                                  + "\n").encode())
+        out_dir, staging = self.out_dir, self.folder
+        try:
+            for name in keep:
+                if (out_dir / name).is_dir() and not (staging / name).exists():
+                    shutil.copytree(out_dir / name, staging / name, symlinks=True)
+            os.chmod(staging, 0o755)
+        except OSError as error:
+            self.discard()
+            raise OutputError(f"출력 폴더 '{out_dir}'에 쓸 수 없습니다: "
+                              f"{error.strerror}") from None
+        old = None
+        try:
+            if out_dir.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=self.parent))
+                os.rename(out_dir, old / "previous")
+            os.rename(staging, out_dir)
+        except OSError as error:
+            if old is not None and (old / "previous").exists() and not out_dir.exists():
+                os.rename(old / "previous", out_dir)
+            self.discard()
+            raise OutputError(f"출력 폴더 '{out_dir}'를 바꿀 수 없습니다: "
+                              f"{error.strerror}") from None
+        self.folder = None
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _replace_folder(out_dir: Path, payload: dict[str, bytes], keep=()):
+    """Replace ``out_dir`` with ``payload`` ({relative path: bytes}); keep ``keep`` subfolders."""
+    with _Staging(out_dir) as staging:
+        for relative, data in payload.items():
+            staging.write(relative, data)
+        staging.commit(keep=keep)

@@ -50,6 +50,9 @@ class EditionCache:
         self.folder = Path(folder) if folder else None
         self.hits = self.misses = 0
 
+    def has(self, key: str) -> bool:
+        return self.folder is not None and (self.folder / f"{key}.pickle").is_file()
+
     def get(self, key: str):
         if self.folder is None:
             return None

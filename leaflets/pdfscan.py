@@ -9,10 +9,11 @@ fill colour and position. Pure reading: nothing is rendered.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 
 from pypdf import PdfReader
-from pypdf.generic import ContentStream, IndirectObject
+from pypdf.generic import ArrayObject, ContentStream, IndirectObject
 
 RGB_SPACES = {"/DeviceRGB", "/CalRGB", "/RGB"}
 CMYK_SPACES = {"/DeviceCMYK", "/CMYK"}
@@ -81,9 +82,11 @@ def scan(reader: PdfReader) -> Scan:
     result = Scan()
     for number, page in enumerate(reader.pages, start=1):
         resources = _resolve(page.get("/Resources")) or {}
-        contents = page.get_contents()
+        contents = _resolve(page.get("/Contents"))
         if contents is not None:
-            _run(reader, contents, resources, number, "페이지 내용", _State(), result, set())
+            parts = contents if isinstance(contents, ArrayObject) else [contents]
+            operations = [op for part in parts for op in _operations(_resolve(part), reader)]
+            _run(reader, operations, resources, number, "페이지 내용", _State(), result, set())
         group = _resolve(page.get("/Group"))
         if group and "/CS" in group:
             space = _space(group["/CS"], resources)
@@ -138,12 +141,30 @@ def _scale(m) -> float:
     return (m[2] ** 2 + m[3] ** 2) ** 0.5
 
 
-def _run(reader, contents, resources, page, where, state, result, seen):
-    stream = contents if isinstance(contents, ContentStream) else ContentStream(contents, reader)
+_PARSED: dict[bytes, list] = {}  # content stream digest -> operations
+_PARSED_KEEP = 64
+
+
+def _operations(stream, reader) -> list:
+    """The parsed operators of one content stream. Parsing is the slow part of a scan,
+    and the 동 editions of a build share their common pages' streams byte for byte:
+    each distinct stream is parsed once per process (the result is only read)."""
+    data = stream.get_data()
+    key = hashlib.sha256(data).digest()
+    operations = _PARSED.get(key)
+    if operations is None:
+        operations = ContentStream(stream, reader).operations
+        if len(_PARSED) >= _PARSED_KEEP:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = operations
+    return operations
+
+
+def _run(reader, operations, resources, page, where, state, result, seen):
     stack = []
     text_matrix = line_matrix = (1, 0, 0, 1, 0, 0)
     leading = 0.0
-    for operands, operator in stream.operations:
+    for operands, operator in operations:
         op = operator
         if op == b"q":
             stack.append(replace(state))
@@ -240,5 +261,5 @@ def _do(reader, name, resources, page, state, result, seen):
     matrix = xobject.get("/Matrix")
     if matrix is not None:
         form_state.ctm = _multiply(tuple(float(v) for v in matrix), state.ctm)
-    _run(reader, ContentStream(xobject, reader), form_resources, page, f"Form {name}",
+    _run(reader, _operations(xobject, reader), form_resources, page, f"Form {name}",
          form_state, result, seen | {key})

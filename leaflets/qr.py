@@ -8,6 +8,7 @@ image is ever produced.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import qrcode
@@ -37,6 +38,7 @@ class QRSymbol:
         return self.width_mm / self.modules
 
 
+@functools.lru_cache(maxsize=32)  # every render of a build asks for the same few symbols
 def make_qr(url: str, width_mm: float, colour: str) -> QRSymbol:
     """Encode ``url`` as a QR symbol ``width_mm`` wide (quiet zone included) in ``colour``."""
     code = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=QUIET_ZONE)

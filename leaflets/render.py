@@ -62,6 +62,7 @@ class RenderedProduct:
     trim_mm: tuple[float, float]
     bleed_mm: float  # 0 for screen files
     warnings: tuple[str, ...] = ()  # e.g. a 동 image too coarse for print (proofs only)
+    slot_px: tuple[float, float, float, float] | None = None  # the 동 slot: x, y, w, h
 
 
 class Renderer:
@@ -79,10 +80,17 @@ class Renderer:
         self.fonts = FontConfiguration()
         self.cache = {}
         self.fetcher = ProjectFetcher([FONTS, templates])
+        self.stylesheets = {}  # CSS text -> parsed stylesheet
 
     def html(self, content: Content, product: Product, mode: str = "screen",
-             dong: Dong | None = None) -> str:
-        """The HTML of ``product`` for ``content`` (all data escaped), with ``dong``'s block."""
+             dong: Dong | None = None, *, edition: str = "whole",
+             slot: tuple[float, float, float, float] | None = None) -> str:
+        """The HTML of ``product`` for ``content`` (all data escaped), with ``dong``'s block.
+
+        ``edition`` is "whole" (a complete page), "common" (the pages every 동
+        edition shares: empty slot, no slug) or "overlay" (what ``dong`` adds to
+        them: its block at ``slot``, x, y, width, height in CSS px, and the slug).
+        """
         setup = None
         if mode == "print":
             setup = PrintSetup(content.trim_mm(product.name), content.bleed_mm(product.name))
@@ -92,7 +100,15 @@ class Renderer:
             return slug_text(product.name, side, setup, date, content.sha256,
                              dong.name if dong else None)
 
+        overlays = None
+        if edition == "overlay":
+            x, y, width, height = slot
+            overlays = {"slug": slug, "slot_style": (
+                f"position: absolute; left: {x:.4f}px; top: {y:.4f}px; width: {width:.4f}px; "
+                f"height: {height:.4f}px; right: auto; bottom: auto; margin: 0")}
         return self.env.get_template(product.template).render(
+            overlays=overlays,
+            slot_style=None,
             content=content,
             product=product,
             trim_mm=content.trim_mm(product.name),
@@ -100,7 +116,7 @@ class Renderer:
             registration=css_colour("registration", mode),
             won=_won_formatter(content.fee_table.free_label),
             print=setup,
-            slug=slug,
+            slug=None if edition == "common" else slug,
             screen_css=screen_css(),
             dong=dong,
             dong_image=self._serve_image(dong, mode),
@@ -123,41 +139,51 @@ class Renderer:
         return self.render_product(content, PRODUCTS[name], mode, dong)
 
     def render_product(self, content: Content, product: Product, mode: str = "screen",
-                       dong: Dong | None = None) -> RenderedProduct:
+                       dong: Dong | None = None, *, edition: str = "whole",
+                       slot: tuple[float, float, float, float] | None = None
+                       ) -> RenderedProduct:
         """Render ``product`` (a 동 edition when ``dong`` is given), failing on overflow,
-        on a file outside the project, or on a 동 image too coarse for print."""
+        on a file outside the project, or on a 동 image too coarse for print.
+
+        ``edition`` and ``slot`` as for :meth:`html`: "common" pages and a 동's
+        "overlay" pages, stamped together (:mod:`leaflets.compose`), make the same
+        pages as a "whole" render of that 동's edition, for a fraction of the work.
+        """
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; allowed: {', '.join(MODES)}")
-        warnings = []
-        if dong is not None and dong.image is not None:
-            box = (product.dong_image_mm, product.dong_image_mm)
-            ppi = dong.image.effective_ppi(box)
-            if ppi < MIN_PRINT_PPI:
-                problem = (f"그림 해상도가 {ppi:.0f} ppi 입니다 ({product.title}에 "
-                           f"{product.dong_image_mm:g} mm 크기로 들어감)")
-                if mode == "print":
-                    pixels = math.ceil(product.dong_image_mm / 25.4 * MIN_PRINT_PPI)
-                    raise DataError(dong.path, f"{dong.name}.image", problem + ". 인쇄용은 "
-                                    f"{MIN_PRINT_PPI} ppi 이상이어야 합니다",
-                                    value=dong.image.source,
-                                    allowed=f"가로·세로 {pixels} 픽셀 이상")
-                warnings.append(f"{dong.name}: {problem} — 인쇄용은 {MIN_PRINT_PPI} ppi 이상 필요")
+        warnings = _check_image(product, mode, dong)
         self.fetcher.refused.clear()
         self.fetcher.memory.clear()
-        document = weasyprint.HTML(
-            string=self.html(content, product, mode, dong),
-            base_url=str(ROOT) + "/",
-            url_fetcher=self.fetcher,
-        ).render(font_config=self.fonts, cache=self.cache)
+        document = self._layout(self.html(content, product, mode, dong, edition=edition,
+                                          slot=slot))
         if self.fetcher.refused:
             raise LeafletsError(f"허용되지 않은 파일 요청: {', '.join(self.fetcher.refused)}")
-        _check_fits(document, product, dong)
+        slot_px = _check_fits(document, product, dong)
         bleed = content.bleed_mm(product.name) if mode == "print" else 0.0
-        seed = f"{content.sha256}:{product.name}:{mode}:{dong.name if dong else ''}"
+        seed = f"{content.sha256}:{product.name}:{mode}:{dong.name if dong else ''}:{edition}"
         pdf = _write(document, MODES[mode], finisher(bleed) if mode == "print" else None, seed)
         return RenderedProduct(product, mode, pdf, len(document.pages),
-                               content.trim_mm(product.name), bleed, tuple(warnings))
+                               content.trim_mm(product.name), bleed, tuple(warnings), slot_px)
 
+    def _layout(self, html: str):
+        """Lay out one of our documents. Its stylesheet (the same for every 동 edition
+        of a product) is parsed once and reused: a third of a small overlay's cost."""
+        parts = _STYLE.match(html)
+        if parts is None:  # no stylesheet of ours to reuse
+            return weasyprint.HTML(string=html, base_url=str(ROOT) + "/",
+                                   url_fetcher=self.fetcher).render(font_config=self.fonts,
+                                                                    cache=self.cache)
+        head, css, rest = parts.groups()
+        stylesheet = self.stylesheets.get(css)
+        if stylesheet is None:
+            stylesheet = weasyprint.CSS(string=css, base_url=str(ROOT) + "/",
+                                        url_fetcher=self.fetcher, font_config=self.fonts)
+            if len(self.stylesheets) >= 16:
+                self.stylesheets.pop(next(iter(self.stylesheets)))
+            self.stylesheets[css] = stylesheet
+        return weasyprint.HTML(string=head + rest, base_url=str(ROOT) + "/",
+                               url_fetcher=self.fetcher).render(
+            font_config=self.fonts, cache=self.cache, stylesheets=[stylesheet])
 
     def render_document(self, template: str, seed: str, **context) -> bytes:
         """An office document (the spec sheet): A4, RGB, tagged, from ``template``."""
@@ -220,19 +246,42 @@ def _write(document, variant, finish, seed: str) -> bytes:
 
 
 _XMP_ID = re.compile(rb"xmp\.did:[0-9a-fA-F-]{36}")
+# Our templates have one <style> in <head>; data is escaped, so "</style>" is ours.
+_STYLE = re.compile(r"(?s)(.*?<style>)(.*?)(</style>.*)")
 
 
-def rasterize(pdf: bytes, dpi: int = PROOF_DPI, *, crop_to_trim: bool = False):
-    """Yield one PIL image per page of ``pdf`` at ``dpi`` (optionally the TrimBox only)."""
+def rasterize(pdf: bytes, dpi: int = PROOF_DPI, *, crop_to_trim: bool = False,
+              pages: list[int] | None = None):
+    """Yield one PIL image per page of ``pdf`` (or of the 1-based ``pages``) at ``dpi``,
+    optionally of the TrimBox only."""
     document = pypdfium2.PdfDocument(io.BytesIO(pdf))
     try:
-        for page in document:
+        for index in ([n - 1 for n in pages] if pages else range(len(document))):
+            page = document[index]
             if crop_to_trim:
                 left, bottom, right, top = page.get_trimbox()
                 page.set_cropbox(left, bottom, right, top)
             yield page.render(scale=dpi / 72, may_draw_forms=False).to_pil()
     finally:
         document.close()
+
+
+def _check_image(product: Product, mode: str, dong: Dong | None) -> list[str]:
+    """Refuse a 동 image too coarse for print; for proofs, warn."""
+    if dong is None or dong.image is None:
+        return []
+    box = (product.dong_image_mm, product.dong_image_mm)
+    ppi = dong.image.effective_ppi(box)
+    if ppi >= MIN_PRINT_PPI:
+        return []
+    problem = (f"그림 해상도가 {ppi:.0f} ppi 입니다 ({product.title}에 "
+               f"{product.dong_image_mm:g} mm 크기로 들어감)")
+    if mode == "print":
+        pixels = math.ceil(product.dong_image_mm / 25.4 * MIN_PRINT_PPI)
+        raise DataError(dong.path, f"{dong.name}.image", problem + ". 인쇄용은 "
+                        f"{MIN_PRINT_PPI} ppi 이상이어야 합니다",
+                        value=dong.image.source, allowed=f"가로·세로 {pixels} 픽셀 이상")
+    return [f"{dong.name}: {problem} — 인쇄용은 {MIN_PRINT_PPI} ppi 이상 필요"]
 
 
 def _won_formatter(free_label):
@@ -243,8 +292,10 @@ def _won_formatter(free_label):
 
 def _check_fits(document, product: Product, dong: Dong | None = None):
     """Fail unless the content fills exactly the product's pages, inside the safe area,
-    with the 동 block inside its slot and nothing else in it."""
+    with the 동 block inside its slot and nothing else in it. Return the slot
+    (x, y, width, height in CSS px)."""
     expected = len(product.pages)
+    slot = None
     if len(document.pages) > expected:
         raise ContentOverflowError(
             product.name, expected,
@@ -262,14 +313,15 @@ def _check_fits(document, product: Product, dong: Dong | None = None):
                     f"'{_describe(box)}'이(가) 재단선 안쪽 "
                     f"{product.safe_mm:g} mm 여백을 벗어났습니다",
                 )
-        _check_slot(page._page_box, product, number, dong)
+        slot = _check_slot(page._page_box, product, number, dong) or slot
+    return slot
 
 
 def _check_slot(page_box, product: Product, number: int, dong: Dong | None):
-    """The 동 slot holds the 동 block, all of it, and nothing else."""
+    """The 동 slot holds the 동 block, all of it, and nothing else; return its box."""
     slots = list(_find_class(page_box, "dong-slot"))
     if number != product.dong_page:
-        return
+        return None
     if len(slots) != 1:
         raise ContentOverflowError(product.name, number, "동 안내 자리가 템플릿에 없습니다")
     slot = slots[0]
@@ -292,6 +344,7 @@ def _check_slot(page_box, product: Product, number: int, dong: Dong | None):
             raise ContentOverflowError(
                 product.name, number,
                 f"'{_describe(box)}'이(가) 동 안내 자리를 침범합니다")
+    return left, top, slot.width, slot.height
 
 
 def _find_class(box, name):

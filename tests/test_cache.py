@@ -17,9 +17,9 @@ def renders(monkeypatch):
     seen = []
     real = Renderer.render_product
 
-    def counting(self, content, product, mode="screen", dong=None):
+    def counting(self, content, product, mode="screen", dong=None, **options):
         seen.append(dong.name if dong else None)
-        return real(self, content, product, mode, dong)
+        return real(self, content, product, mode, dong, **options)
 
     monkeypatch.setattr(Renderer, "render_product", counting)
     return seen

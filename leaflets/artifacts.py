@@ -1,0 +1,50 @@
+"""The files a build makes, as the manifest lists them."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from leaflets.errors import LeafletsError
+
+if TYPE_CHECKING:
+    from leaflets.preflight import Report
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One file of a build, as listed in ``manifest.json``."""
+
+    product: str
+    kind: str
+    path: str  # relative to the output folder
+    sha256: str
+    pages: int
+    trim_mm: tuple[float, float]
+    page: int | None = None
+    side: str | None = None
+    dpi: int | None = None
+    bleed_mm: float | None = None
+    preflight: str | None = None  # "passed" for print files
+    sheet: str | None = None  # imposed and office sheets
+    sheet_mm: tuple[float, float] | None = None
+    n_up: int | None = None
+    method: str | None = None
+    sheets: int | None = None
+    quantity: int | None = None
+    used_percent: float | None = None
+    dong: str | None = None  # 동 editions
+
+
+class PreflightFailed(LeafletsError):
+    """A print-ready file the build made did not pass its own preflight."""
+
+    def __init__(self, reports: list[Report]):
+        self.reports = reports
+        names = ", ".join(report.name for report in reports)
+        super().__init__(f"인쇄용 파일이 사전 검사(preflight)를 통과하지 못했습니다: {names}")
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,250 @@
+"""동 editions: the common pages laid out once, each 동's block stamped over them.
+
+Every 동 edition shares all of its pages with the others except the reserved
+slot and, in print files, the slug. :func:`make_common` renders those common
+pages once per build (the 구's screen files, print files without a slug, the
+proofs and the office-sheet furniture); :func:`dong_edition` then lays out only
+the 동's overlay (block and slug) and stamps it over them (``leaflets.compose``).
+The result is the page a whole render gives (a test compares them pixel by
+pixel), and every print file is still preflighted in full.
+
+:class:`EditionPool` spreads the editions over worker processes, one per core,
+with fonts and the common pages loaded once per worker.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from leaflets.artifacts import Artifact, PreflightFailed, sha256
+from leaflets.compose import stamp
+from leaflets.content import Content
+from leaflets.dongs import Dong
+from leaflets.errors import LeafletsError
+from leaflets.impose.pdf import impose
+from leaflets.impose.plan import plan_office
+from leaflets.production import Production
+from leaflets.products import PRODUCTS
+
+if TYPE_CHECKING:
+    from leaflets.render import RenderedProduct, Renderer
+
+
+@dataclass(frozen=True)
+class Common:
+    """What every 동 edition of one build shares."""
+
+    screen: dict[str, RenderedProduct]  # the 구's screen files: slot empty
+    print: dict[str, RenderedProduct]  # print files with the slot empty and no slug
+    proofs: dict[tuple[str, int], bytes]  # PNG proofs of the screen pages
+    furniture: dict[str, bytes]  # office-sheet furniture, per product
+
+
+def make_common(content: Content, production: Production, renderer: Renderer,
+                screen: dict[str, RenderedProduct] | None = None,
+                proofs: dict[tuple[str, int], bytes] | None = None) -> Common:
+    """Render the common pages (``screen`` and ``proofs``: the 구's, when at hand)."""
+    screen = screen or {name: renderer.render(content, name, "screen") for name in PRODUCTS}
+    if proofs is None:
+        proofs = {(name, number): png for name in PRODUCTS
+                  for number, png in enumerate(proof_pngs(screen[name].pdf), start=1)}
+    printed = {name: renderer.render_product(content, product, "print", edition="common")
+               for name, product in PRODUCTS.items()}
+    furniture = {}
+    for run in production.runs:
+        plan = plan_office(run, production.office_sheet, content.trim_mm(run.product))
+        furniture[run.product] = renderer.render_sheet(plan, PRODUCTS[run.product].title,
+                                                       content.sha256)
+    return Common(screen, printed, proofs, furniture)
+
+
+def proof_pngs(pdf: bytes, pages: list[int] | None = None):
+    """PNG proofs (bytes) of ``pdf``'s pages (1-based ``pages``, default all)."""
+    from leaflets.render import PROOF_DPI, rasterize
+
+    for image in rasterize(pdf, PROOF_DPI, pages=pages):
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", dpi=(PROOF_DPI, PROOF_DPI), compress_level=3)
+        yield buffer.getvalue()
+
+
+def dong_edition(content: Content, production: Production, dong: Dong, renderer: Renderer,
+                 common: Common) -> list:
+    """Every file of one 동 edition: [(path, (Artifact, bytes))] under ``dongs/<동>/``."""
+    return dong_editions(content, production, [dong], renderer, common)[0]
+
+
+def dong_editions(content: Content, production: Production, dongs: list[Dong],
+                  renderer: Renderer, common: Common) -> list[list]:
+    """The files of several 동 editions (see :func:`dong_edition`), their print files
+    preflighted together (one Ghostscript run). Raises PreflightFailed if one fails."""
+    from leaflets.preflight import preflight_many
+
+    drawn = [_draw(content, dong, renderer, common) for dong in dongs]
+    printed = [(pdf, f"{dong.slug}/print/{name}.pdf", common.print[name].bleed_mm)
+               for dong, (_, prints) in zip(dongs, drawn, strict=True)
+               for name, pdf in prints.items()]
+    reports = preflight_many(printed, url=content.service.url)
+    failed = [report for report in reports if not report.passed]
+    if failed:
+        raise PreflightFailed(failed)
+    return [_finish(content, production, dong, files, prints, common)
+            for dong, (files, prints) in zip(dongs, drawn, strict=True)]
+
+
+def _draw(content, dong, renderer, common):
+    """A 동's screen files and proofs, and its print files (not yet preflighted)."""
+    from leaflets.render import PROOF_DPI
+
+    files, prints = [], {}
+    for name, product in PRODUCTS.items():
+        base = common.screen[name]
+        overlay = renderer.render_product(content, product, "screen", dong,
+                                          edition="overlay", slot=base.slot_px)
+        pdf = stamp(base.pdf, overlay.pdf, [product.dong_page - 1],
+                    f"{content.sha256}:{name}:screen:{dong.name}")
+        files.append((f"{name}.pdf", Artifact(name, "proof-pdf", f"{name}.pdf", sha256(pdf),
+                                              base.pages, base.trim_mm), pdf))
+        (block_png,) = proof_pngs(pdf, [product.dong_page])
+        for number in range(1, base.pages + 1):
+            png = block_png if number == product.dong_page else common.proofs[(name, number)]
+            path = f"{name}-p{number}.png"
+            files.append((path, Artifact(name, "proof-png", path, sha256(png), 1, base.trim_mm,
+                                         page=number, side=product.pages[number - 1],
+                                         dpi=PROOF_DPI), png))
+        base = common.print[name]
+        overlay = renderer.render_product(content, product, "print", dong,
+                                          edition="overlay", slot=base.slot_px)
+        prints[name] = stamp(base.pdf, overlay.pdf, list(range(base.pages)),
+                             f"{content.sha256}:{name}:print:{dong.name}")
+    return files, prints
+
+
+def _finish(content, production, dong, files, prints, common):
+    """Add the preflighted print files and the office sheets; put all under dongs/<동>/."""
+    for name, pdf in prints.items():
+        base = common.print[name]
+        path = f"print/{name}.pdf"
+        files.append((path, Artifact(name, "print", path, sha256(pdf), base.pages,
+                                     base.trim_mm, bleed_mm=base.bleed_mm,
+                                     preflight="passed"), pdf))
+    for run in production.runs:
+        piece = content.trim_mm(run.product)
+        plan = plan_office(run, production.office_sheet, piece)
+        pdf = impose(plan, prints[run.product], common.furniture[run.product])
+        path = f"office/{run.product}-{production.office_sheet.name}.pdf"
+        files.append((path, Artifact(run.product, "office", path, sha256(pdf), len(plan.sides),
+                                     piece, sheet=plan.sheet.name, sheet_mm=plan.sheet_mm,
+                                     n_up=plan.n_up, method=plan.method, sheets=plan.sheets,
+                                     quantity=plan.quantity,
+                                     used_percent=round(plan.used_percent, 1)), pdf))
+    prefix = f"dongs/{dong.slug}/"
+    return [(prefix + path, (replace(artifact, path=prefix + path, dong=dong.name), data))
+            for path, artifact, data in files]
+
+
+CHUNK = 6  # editions per task: one Ghostscript run preflights all their print files
+
+
+class EditionPool:
+    """Renders 동 editions in worker processes (one per core) while the caller goes on.
+
+    Entering starts the work; :meth:`editions` yields each edition's files in
+    order as they finish. One edition, or ``jobs=1``, renders in-process.
+    """
+
+    def __init__(self, content, production, dongs, renderer, common, jobs=None):
+        self.content, self.production, self.renderer = content, production, renderer
+        self.common = common
+        self.dongs = dongs
+        self.workers = min(jobs or os.cpu_count() or 1, len(dongs))
+        self.pool = None
+        self.chunks, self.futures = [], []
+
+    def __enter__(self):
+        if self.workers > 1:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=context,
+                                            initializer=_start_worker,
+                                            initargs=(self.content, self.production,
+                                                      self.common))
+            size = max(1, min(CHUNK, -(-len(self.dongs) // self.workers)))
+            self.chunks = [self.dongs[i:i + size] for i in range(0, len(self.dongs), size)]
+            self.futures = [self.pool.submit(_editions_in_worker, chunk)
+                            for chunk in self.chunks]
+        return self
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            for future in self.futures:
+                if future is not None:
+                    future.cancel()
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        return False
+
+    def editions(self, progress=None):
+        """Yield (dong, [(path, (Artifact, bytes))]) for every edition, in order."""
+        batches = self._here() if self.pool is None else self._from_workers()
+        for done, (dong, edition) in enumerate(batches, start=1):
+            if progress:
+                progress(done, len(self.dongs), dong.name)
+            yield dong, edition
+
+    def _here(self):
+        for start in range(0, len(self.dongs), CHUNK):
+            chunk = self.dongs[start:start + CHUNK]
+            yield from zip(chunk, dong_editions(self.content, self.production, chunk,
+                                                self.renderer, self.common), strict=True)
+
+    def _from_workers(self):
+        for index, chunk in enumerate(self.chunks):
+            editions = self.futures[index].result()
+            self.futures[index] = None  # the parent keeps no edition it has handed on
+            if isinstance(editions, _Failure):
+                editions.throw()
+            while editions:
+                yield chunk[len(chunk) - len(editions)], editions.pop(0)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """An input error in a worker, carried back as plain data (our errors do not pickle)."""
+
+    message: str
+    reports: tuple = ()
+
+    def throw(self):
+        if self.reports:
+            raise PreflightFailed(list(self.reports))
+        raise LeafletsError(self.message)
+
+
+_worker = {}
+
+
+def _start_worker(content, production, common):
+    """Fonts and the common pages, once per worker process."""
+    from leaflets.render import Renderer
+
+    _worker.update(content=content, production=production, common=common,
+                   renderer=Renderer())
+    # Layout makes many short-lived objects and few cycles: collect less often.
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1000)
+
+
+def _editions_in_worker(dongs):
+    try:
+        return dong_editions(_worker["content"], _worker["production"], dongs,
+                             _worker["renderer"], _worker["common"])
+    except PreflightFailed as failure:
+        return _Failure(str(failure), tuple(failure.reports))
+    except LeafletsError as error:
+        return _Failure(str(error))

@@ -1,0 +1,108 @@
+"""동 editions made by stamping a 동's overlay over the common pages: the same pages a
+whole render gives, tagged for screen readers, and independent of the other 동 built."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pypdf
+import pytest
+from PIL import Image, ImageChops
+
+from leaflets.build import build
+from leaflets.dongs import load_dongs
+from leaflets.editions import dong_edition, make_common
+from leaflets.preflight import preflight
+from leaflets.production import load_production
+from leaflets.products import PRODUCTS
+from leaflets.project import DEFAULT_DATA, DEFAULT_PRODUCTION
+from leaflets.render import rasterize
+
+FULL = ('[[dongs]]\nname = "옥수동"\ndesk = "1층 3번 창구"\nhours = "평일 09:00~18:00"\n'
+        'phone = "02-000-0000"\nmessage = "온라인으로 편하게 발급받으세요"\nimage = "logo.png"\n')
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory, renderer, default_content):
+    """옥수동 with every field and a picture: its files, and the 동 itself."""
+    folder = tmp_path_factory.mktemp("edition")
+    picture = Image.new("RGB", (400, 400), (255, 255, 255))
+    picture.paste((200, 40, 40), (60, 60, 340, 340))
+    picture.save(folder / "logo.png")
+    (folder / "dongs.toml").write_text(FULL, encoding="utf-8")
+    dong = load_dongs(folder / "dongs.toml").get("옥수동")
+    production = load_production(DEFAULT_PRODUCTION)
+    common = make_common(default_content, production, renderer)
+    files = {path.removeprefix("dongs/옥수동/"): data
+             for path, (_, data) in dong_edition(default_content, production, dong, renderer,
+                                                 common)}
+    return files, dong
+
+
+@pytest.mark.parametrize("name", list(PRODUCTS))
+@pytest.mark.parametrize("mode", ["screen", "print"])
+def test_stamped_pages_look_like_the_whole_render(edition, renderer, default_content, name,
+                                                  mode):
+    files, dong = edition
+    stamped = files[f"{name}.pdf" if mode == "screen" else f"print/{name}.pdf"]
+    whole = renderer.render(default_content, name, mode, dong).pdf
+    for number, (a, b) in enumerate(zip(rasterize(stamped, 150), rasterize(whole, 150),
+                                        strict=True), start=1):
+        assert a.size == b.size
+        difference = ImageChops.difference(a.convert("RGB"), b.convert("RGB"))
+        # Text may land a fraction of a pixel apart (the block is laid out on its own
+        # page): anti-aliased edges only, never a missing or moved glyph.
+        strongest = max(high for _, high in difference.getextrema())
+        changed = difference.convert("L").point(lambda v: 255 if v > 24 else 0).histogram()[255]
+        assert strongest <= 64 and changed <= 40, (name, mode, number, strongest, changed)
+
+
+def test_stamped_print_files_pass_preflight_and_name_the_dong_in_the_slug(edition,
+                                                                           default_content):
+    files, _ = edition
+    for name in PRODUCTS:
+        pdf = files[f"print/{name}.pdf"]
+        report = preflight(pdf, name, url=default_content.service.url)
+        assert report.passed, report
+        for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+            assert "· 옥수동 · 재단" in page.extract_text()
+
+
+def test_the_dong_block_is_tagged_for_screen_readers(edition):
+    """Every marked-content sequence of the stamped block belongs to a structure element
+    of the document, through the Form XObject's entry in the parent tree."""
+    files, _ = edition
+    for name, product in PRODUCTS.items():
+        reader = pypdf.PdfReader(io.BytesIO(files[f"{name}.pdf"]))
+        page = reader.pages[product.dong_page - 1]
+        form = page["/Resources"]["/XObject"][f"/LeafletsDong{product.dong_page - 1}"]
+        form = form.get_object()
+        mcids = {int(m) for m in re.findall(rb"/MCID (\d+)", form.get_data())}
+        assert mcids, name
+        tree = reader.trailer["/Root"]["/StructTreeRoot"]
+        numbers = tree["/ParentTree"]["/Nums"]
+        entries = dict(zip(numbers[::2], numbers[1::2], strict=True))
+        owners = entries[form["/StructParents"]].get_object()
+        for mcid in mcids:
+            element = owners[mcid].get_object()
+            assert any(kid.get("/Stm").idnum == form.indirect_reference.idnum
+                       and kid["/MCID"] == mcid for kid in element["/K"]), (name, mcid)
+            while "/P" in element and element["/P"].get_object() is not tree.get_object():
+                element = element["/P"].get_object()
+                if element.get("/S") == "/Document":
+                    break
+            assert element.get("/S") == "/Document", name
+
+
+def test_a_dong_built_alone_is_byte_identical_to_the_same_dong_built_with_all(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    build(DEFAULT_DATA, tmp_path / "all", all_dongs=True, jobs=2)
+    build(DEFAULT_DATA, tmp_path / "one", dong_names=("옥수동",), jobs=1)
+    alone = sorted((tmp_path / "one" / "dongs" / "옥수동").rglob("*"))
+    assert [p.name for p in alone if p.is_file()]
+    for path in alone:
+        if path.is_file():
+            twin = tmp_path / "all" / path.relative_to(tmp_path / "one")
+            assert twin.read_bytes() == path.read_bytes(), path.name
