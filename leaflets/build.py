@@ -102,9 +102,9 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
                 cache.put(common_key, common)
         del gu
         with EditionPool(content, production, todo, renderer, common, jobs) as pool:
-            fresh = pool.editions(progress)  # in the order of ``todo``
+            fresh = pool.editions()  # in the order of ``todo``
             rendering = {dong.name for dong in todo}
-            for dong, _ in selected:
+            for done, (dong, _) in enumerate(selected, start=1):
                 if dong.name in rendering:
                     _, edition = next(fresh)
                     cache.put(keys[dong.name], edition)
@@ -114,6 +114,8 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
                         edition = _render_alone(content, production, dong, renderer, common)
                 artifacts += staging.write_all(edition)
                 del edition
+                if progress:
+                    progress(done, len(selected), dong.name)
         artifacts = tuple(artifacts)
         manifest["artifacts"] = [manifest_entry(artifact) for artifact in artifacts]
         if _already_there(out_dir, artifacts, manifest):

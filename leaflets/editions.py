@@ -189,13 +189,9 @@ class EditionPool:
             self.pool.shutdown(wait=True, cancel_futures=True)
         return False
 
-    def editions(self, progress=None):
+    def editions(self):
         """Yield (dong, [(path, (Artifact, bytes))]) for every edition, in order."""
-        batches = self._here() if self.pool is None else self._from_workers()
-        for done, (dong, edition) in enumerate(batches, start=1):
-            if progress:
-                progress(done, len(self.dongs), dong.name)
-            yield dong, edition
+        yield from self._here() if self.pool is None else self._from_workers()
 
     def _here(self):
         for start in range(0, len(self.dongs), CHUNK):
