@@ -6,10 +6,12 @@ import tomllib
 
 import pytest
 import weasyprint
+from fontTools.ttLib import TTFont
 from markupsafe import escape
 
-from leaflets.korean import keep_words
+from leaflets.korean import FONT_FILES, keep_words, mapped_codepoints
 from leaflets.products import PRODUCTS
+from leaflets.project import FONTS
 from tests.conftest import content_with, edited, read_pages
 
 LEAD = ("주민등록 등초본, 가족관계증명서, 건축물대장 등이 필요하실 때 원하시는 곳에서 "
@@ -84,3 +86,11 @@ def test_without_word_spans_weasyprint_breaks_inside_words(renderer):
 ])
 def test_keep_words_markup(text, html):
     assert str(keep_words(text, mark="민원24" if "민원24" in text else None)) == html
+
+
+@pytest.mark.parametrize("name", FONT_FILES)
+def test_coverage_read_from_the_cmap_matches_fonttools(name):
+    font = TTFont(FONTS / name)
+    expected = {c for c, glyph in font.getBestCmap().items() if glyph != ".notdef"}
+    assert mapped_codepoints(TTFont(FONTS / name, lazy=True).reader["cmap"]) == expected
+    assert ord("가") in expected and ord("힣") in expected
