@@ -25,7 +25,6 @@ from leaflets.content import Content, load_content
 from leaflets.dongs import Dong, load_dongs
 from leaflets.editions import EditionPool, make_common
 from leaflets.errors import OutputError
-from leaflets.impose.pdf import impose
 from leaflets.impose.plan import plan_office
 from leaflets.production import Production, load_production
 from leaflets.products import PRODUCTS
@@ -79,6 +78,7 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
             return BuildResult(out_dir, content.sha256, artifacts)
     gu = cache.get(gu_key)
     if renderer is None and (gu is None or todo):
+        import leaflets.compose  # noqa: F401  (before the workers fork: they all need it)
         from leaflets.render import Renderer
 
         renderer = Renderer()
@@ -232,6 +232,8 @@ def imposed_files(content: Content, production: Production, prints: dict[str, by
 
     ``prints`` holds each product's print-ready PDF; the sheets place its pages.
     """
+    from leaflets.impose.pdf import impose
+
     for run in production.runs:
         if product is not None and run.product != product:
             continue

@@ -35,7 +35,7 @@ _XMP_ID = re.compile(rb"xmp\.did:[0-9a-fA-F-]{36}")
 def stamp(common: bytes, overlay: bytes, pages: list[int], seed: str) -> bytes:
     """``common`` with ``overlay``'s page i drawn over its page i for i in ``pages``
     (0-based); file identifier and XMP document ID derived from ``seed``."""
-    reader = _reader(common)
+    reader = parsed(common)
     writer = PdfWriter(clone_from=reader)
     writer.pdf_header = reader.pdf_header
     source = PdfReader(io.BytesIO(overlay))
@@ -68,9 +68,10 @@ def stamp(common: bytes, overlay: bytes, pages: list[int], seed: str) -> bytes:
 _READERS: dict[bytes, PdfReader] = {}
 
 
-def _reader(pdf: bytes) -> PdfReader:
-    """One parsed reader per common file and process: pypdf keeps the objects it has
-    read, so every 동 after the first copies them instead of parsing them again."""
+def parsed(pdf: bytes) -> PdfReader:
+    """One parsed reader per shared file (common pages, sheet furniture) and process:
+    pypdf keeps the objects it has read, so every 동 after the first copies them
+    instead of parsing them again. Callers only read from it (or clone it)."""
     key = hashlib.sha256(pdf).digest()
     if key not in _READERS:
         if len(_READERS) >= 8:

@@ -23,11 +23,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from leaflets.artifacts import Artifact, PreflightFailed, sha256
-from leaflets.compose import stamp
 from leaflets.content import Content
 from leaflets.dongs import Dong
 from leaflets.errors import LeafletsError
-from leaflets.impose.pdf import impose
 from leaflets.impose.plan import plan_office
 from leaflets.production import Production
 from leaflets.products import PRODUCTS
@@ -77,34 +75,52 @@ def proof_pngs(pdf: bytes, pages: list[int] | None = None):
 def dong_edition(content: Content, production: Production, dong: Dong, renderer: Renderer,
                  common: Common) -> list:
     """Every file of one 동 edition: [(path, (Artifact, bytes))] under ``dongs/<동>/``."""
-    return dong_editions(content, production, [dong], renderer, common)[0]
+    return _in_order(dong_editions(content, production, [dong], renderer, common)[0])
 
 
 def dong_editions(content: Content, production: Production, dongs: list[Dong],
-                  renderer: Renderer, common: Common) -> list[list]:
-    """The files of several 동 editions (see :func:`dong_edition`), their print files
-    preflighted together (one Ghostscript run). Raises PreflightFailed if one fails."""
-    from leaflets.preflight import preflight_many
+                  renderer: Renderer, common: Common,
+                  products: tuple[str, ...] = tuple(PRODUCTS)) -> list[list]:
+    """The files of several 동 editions (see :func:`dong_edition`), of ``products`` only,
+    their print files preflighted together (one Ghostscript run). Raises
+    PreflightFailed if one fails."""
+    from leaflets.preflight import CMYKRasters, preflight_many
 
-    drawn = [_draw(content, dong, renderer, common) for dong in dongs]
+    prints = [_draw_print(content, dong, renderer, common, products) for dong in dongs]
     printed = [(pdf, f"{dong.slug}/print/{name}.pdf", common.print[name].bleed_mm)
-               for dong, (_, prints) in zip(dongs, drawn, strict=True)
-               for name, pdf in prints.items()]
-    reports = preflight_many(printed, url=content.service.url)
+               for dong, pdfs in zip(dongs, prints, strict=True) for name, pdf in pdfs.items()]
+    rasters = CMYKRasters([pdf for pdf, _, _ in printed])  # Ghostscript works meanwhile
+    screens = [_draw_screen(content, dong, renderer, common, products) for dong in dongs]
+    reports = preflight_many(printed, url=content.service.url, rasters=rasters)
     failed = [report for report in reports if not report.passed]
     if failed:
         raise PreflightFailed(failed)
-    return [_finish(content, production, dong, files, prints, common)
-            for dong, (files, prints) in zip(dongs, drawn, strict=True)]
+    return [_finish(content, production, dong, files, pdfs, common, products)
+            for dong, files, pdfs in zip(dongs, screens, prints, strict=True)]
 
 
-def _draw(content, dong, renderer, common):
-    """A 동's screen files and proofs, and its print files (not yet preflighted)."""
+def _draw_print(content, dong, renderer, common, products) -> dict[str, bytes]:
+    """A 동's print files, not yet preflighted."""
+    from leaflets.compose import stamp
+
+    prints = {}
+    for name in products:
+        base = common.print[name]
+        overlay = renderer.render_product(content, PRODUCTS[name], "print", dong,
+                                          edition="overlay", slot=base.slot_px)
+        prints[name] = stamp(base.pdf, overlay.pdf, list(range(base.pages)),
+                             f"{content.sha256}:{name}:print:{dong.name}")
+    return prints
+
+
+def _draw_screen(content, dong, renderer, common, products) -> list:
+    """A 동's screen files and their PNG proofs: [(path, Artifact, bytes)]."""
+    from leaflets.compose import stamp
     from leaflets.render import PROOF_DPI
 
-    files, prints = [], {}
-    for name, product in PRODUCTS.items():
-        base = common.screen[name]
+    files = []
+    for name in products:
+        product, base = PRODUCTS[name], common.screen[name]
         overlay = renderer.render_product(content, product, "screen", dong,
                                           edition="overlay", slot=base.slot_px)
         pdf = stamp(base.pdf, overlay.pdf, [product.dong_page - 1],
@@ -118,16 +134,13 @@ def _draw(content, dong, renderer, common):
             files.append((path, Artifact(name, "proof-png", path, sha256(png), 1, base.trim_mm,
                                          page=number, side=product.pages[number - 1],
                                          dpi=PROOF_DPI), png))
-        base = common.print[name]
-        overlay = renderer.render_product(content, product, "print", dong,
-                                          edition="overlay", slot=base.slot_px)
-        prints[name] = stamp(base.pdf, overlay.pdf, list(range(base.pages)),
-                             f"{content.sha256}:{name}:print:{dong.name}")
-    return files, prints
+    return files
 
 
-def _finish(content, production, dong, files, prints, common):
+def _finish(content, production, dong, files, prints, common, products):
     """Add the preflighted print files and the office sheets; put all under dongs/<동>/."""
+    from leaflets.impose.pdf import impose
+
     for name, pdf in prints.items():
         base = common.print[name]
         path = f"print/{name}.pdf"
@@ -135,6 +148,8 @@ def _finish(content, production, dong, files, prints, common):
                                      base.trim_mm, bleed_mm=base.bleed_mm,
                                      preflight="passed"), pdf))
     for run in production.runs:
+        if run.product not in products:
+            continue
         piece = content.trim_mm(run.product)
         plan = plan_office(run, production.office_sheet, piece)
         pdf = impose(plan, prints[run.product], common.furniture[run.product])
@@ -147,6 +162,22 @@ def _finish(content, production, dong, files, prints, common):
     prefix = f"dongs/{dong.slug}/"
     return [(prefix + path, (replace(artifact, path=prefix + path, dong=dong.name), data))
             for path, artifact, data in files]
+
+
+_KINDS = ("proof-pdf", "proof-png", "print", "office")
+
+
+def _in_order(edition: list) -> list:
+    """An edition's files in one order however its products were split over workers:
+    screen files and proofs, print files, office sheets; products in table order."""
+    names = list(PRODUCTS)
+
+    def key(item):
+        artifact = item[1][0]
+        kind = _KINDS.index(artifact.kind)
+        return (max(kind - 1, 0), names.index(artifact.product), kind, artifact.page or 0)
+
+    return sorted(edition, key=key)
 
 
 CHUNK = 6  # editions per task: one Ghostscript run preflights all their print files
@@ -163,9 +194,11 @@ class EditionPool:
         self.content, self.production, self.renderer = content, production, renderer
         self.common = common
         self.dongs = dongs
-        self.workers = min(jobs or os.cpu_count() or 1, len(dongs))
+        self.workers = min(jobs or os.cpu_count() or 1, max(len(dongs), len(PRODUCTS)))
+        if not dongs:
+            self.workers = 0
         self.pool = None
-        self.chunks, self.futures = [], []
+        self.tasks, self.futures = [], []
 
     def __enter__(self):
         if self.workers > 1:
@@ -175,10 +208,13 @@ class EditionPool:
                                             initializer=_start_worker,
                                             initargs=(self.content, self.production,
                                                       self.common))
-            size = max(1, min(CHUNK, -(-len(self.dongs) // self.workers)))
-            self.chunks = [self.dongs[i:i + size] for i in range(0, len(self.dongs), size)]
-            self.futures = [self.pool.submit(_editions_in_worker, chunk)
-                            for chunk in self.chunks]
+            if len(self.dongs) >= self.workers:  # chunks of whole editions
+                size = max(1, min(CHUNK, -(-len(self.dongs) // self.workers)))
+                self.tasks = [(self.dongs[i:i + size], tuple(PRODUCTS))
+                              for i in range(0, len(self.dongs), size)]
+            else:  # fewer 동 than cores (one 동 changed): split each by product
+                self.tasks = [([dong], (name,)) for dong in self.dongs for name in PRODUCTS]
+            self.futures = [self.pool.submit(_editions_in_worker, *task) for task in self.tasks]
         return self
 
     def __exit__(self, *exc):
@@ -196,17 +232,24 @@ class EditionPool:
     def _here(self):
         for start in range(0, len(self.dongs), CHUNK):
             chunk = self.dongs[start:start + CHUNK]
-            yield from zip(chunk, dong_editions(self.content, self.production, chunk,
-                                                self.renderer, self.common), strict=True)
+            editions = dong_editions(self.content, self.production, chunk, self.renderer,
+                                     self.common)
+            yield from ((dong, _in_order(files)) for dong, files in zip(chunk, editions,
+                                                                         strict=True))
 
     def _from_workers(self):
-        for index, chunk in enumerate(self.chunks):
+        parts = {}
+        for index, (chunk, products) in enumerate(self.tasks):
             editions = self.futures[index].result()
             self.futures[index] = None  # the parent keeps no edition it has handed on
             if isinstance(editions, _Failure):
                 editions.throw()
-            while editions:
-                yield chunk[len(chunk) - len(editions)], editions.pop(0)
+            for dong, files in zip(chunk, editions, strict=True):
+                done = parts.setdefault(dong.name, [])
+                done += files
+                if len(products) == len(PRODUCTS) or {a.product for _, (a, _) in done} \
+                        == set(PRODUCTS):
+                    yield dong, _in_order(parts.pop(dong.name))
 
 
 @dataclass(frozen=True)
@@ -236,10 +279,10 @@ def _start_worker(content, production, common):
     gc.set_threshold(100_000, 50, 1000)
 
 
-def _editions_in_worker(dongs):
+def _editions_in_worker(dongs, products):
     try:
         return dong_editions(_worker["content"], _worker["production"], dongs,
-                             _worker["renderer"], _worker["common"])
+                             _worker["renderer"], _worker["common"], products)
     except PreflightFailed as failure:
         return _Failure(str(failure), tuple(failure.reports))
     except LeafletsError as error:

@@ -101,10 +101,12 @@ class _Doc:
         return _box(self.reader.pages[number - 1], "/TrimBox")
 
 
-def preflight_many(pdfs: list[tuple[bytes, str, float]], url: str | None = None) -> list[Report]:
-    """Preflight several (pdf, name, bleed_mm) at once: one Ghostscript run for all."""
+def preflight_many(pdfs: list[tuple[bytes, str, float]], url: str | None = None,
+                   rasters: CMYKRasters | None = None) -> list[Report]:
+    """Preflight several (pdf, name, bleed_mm) at once: one Ghostscript run for all
+    (``rasters``, if the caller started it earlier to work while it runs)."""
     try:
-        rasters = cmyk_rasters([pdf for pdf, _, _ in pdfs])
+        rasters = (rasters or CMYKRasters([pdf for pdf, _, _ in pdfs])).result()
     except (RasterError, PyPdfError, ValueError):
         rasters = [None] * len(pdfs)  # each file then reports its own problem
     return [preflight(pdf, name, bleed_mm=bleed, url=url, rasters=images)
@@ -268,32 +270,58 @@ class RasterError(Exception):
 
 def cmyk_rasters(pdfs: list[bytes]) -> list[list]:
     """Every page of every PDF as a CMYK image at TAC_DPI, with one Ghostscript run."""
-    gs = shutil.which("gs")
-    if gs is None:
-        raise RasterError("Ghostscript(gs)가 없어 잉크 총량을 잴 수 없습니다")
-    counts = [len(PdfReader(io.BytesIO(pdf), strict=False).pages) for pdf in pdfs]
-    with tempfile.TemporaryDirectory() as folder:
+    return CMYKRasters(pdfs).result()
+
+
+class CMYKRasters:
+    """A Ghostscript run drawing ``pdfs`` in CMYK, started at once; :meth:`result`
+    waits for it and returns each file's pages as images."""
+
+    def __init__(self, pdfs: list[bytes]):
+        self.error, self.process = None, None
+        gs = shutil.which("gs")
+        if gs is None:
+            self.error = RasterError("Ghostscript(gs)가 없어 잉크 총량을 잴 수 없습니다")
+            return
+        try:
+            self.counts = [len(PdfReader(io.BytesIO(pdf), strict=False).pages) for pdf in pdfs]
+        except (PyPdfError, ValueError) as error:
+            self.error = error
+            return
+        self.folder = tempfile.TemporaryDirectory()
         sources = []
         for number, pdf in enumerate(pdfs):
-            source = Path(folder) / f"in-{number}.pdf"
+            source = Path(self.folder.name) / f"in-{number}.pdf"
             source.write_bytes(pdf)
             sources.append(str(source))
         command = [gs, "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiff32nc",
-                   f"-r{TAC_DPI}", f"-sOutputFile={folder}/page-%03d.tif", *sources]
-        result = subprocess.run(command, capture_output=True, check=False, timeout=300)
-        if result.returncode != 0:
-            raise RasterError("Ghostscript가 파일을 그리지 못했습니다: "
-                              + result.stderr.decode("utf-8", "replace")[:200])
-        images, page = [], 0
-        for count in counts:
-            pages = []
-            for _ in range(count):
-                page += 1
-                with Image.open(Path(folder) / f"page-{page:03d}.tif") as image:
-                    image.load()
-                    pages.append(image.copy())
-            images.append(pages)
-        return images
+                   f"-r{TAC_DPI}", f"-sOutputFile={self.folder.name}/page-%03d.tif", *sources]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE)
+
+    def result(self) -> list[list]:
+        if self.error is not None:
+            raise self.error
+        try:
+            _, stderr = self.process.communicate(timeout=300)
+            if self.process.returncode != 0:
+                raise RasterError("Ghostscript가 파일을 그리지 못했습니다: "
+                                  + stderr.decode("utf-8", "replace")[:200])
+            images, page = [], 0
+            for count in self.counts:
+                pages = []
+                for _ in range(count):
+                    page += 1
+                    with Image.open(Path(self.folder.name) / f"page-{page:03d}.tif") as image:
+                        image.load()
+                        pages.append(image.copy())
+                images.append(pages)
+            return images
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self.folder.cleanup()
 
 
 def _tac_page(doc, number, image):

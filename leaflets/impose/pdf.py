@@ -21,6 +21,7 @@ from pypdf.generic import (
     NameObject,
 )
 
+from leaflets.compose import parsed
 from leaflets.impose.geometry import compose
 from leaflets.impose.plan import SheetPlan
 
@@ -30,7 +31,7 @@ PT_PER_MM = 72 / 25.4
 def impose(plan: SheetPlan, product_pdf: bytes, furniture_pdf: bytes) -> bytes:
     """The imposed sheet file: ``product_pdf`` pages placed as ``plan`` says."""
     product = PdfReader(io.BytesIO(product_pdf))
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(furniture_pdf)))
+    writer = PdfWriter(clone_from=parsed(furniture_pdf))  # 동 editions share one furniture
     writer.pdf_header = "%PDF-1.6"  # PDF/X-4
     clip = "/TrimBox" if plan.bleed_mm == 0 else "/BleedBox"
     forms = {}
