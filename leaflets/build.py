@@ -122,6 +122,7 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
             staging.discard()
         else:
             staging.commit(manifest, keep=KEPT)
+    cache.prune()
     return BuildResult(out_dir, content.sha256, artifacts)
 
 

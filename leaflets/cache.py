@@ -76,8 +76,16 @@ class EditionCache:
             with os.fdopen(handle, "wb") as stream:
                 pickle.dump(files, stream, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, self.folder / f"{key}.pickle")
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+    def prune(self) -> None:
+        """Remove the least recently used entries beyond KEEP (once per build)."""
+        if self.folder is None:
+            return
+        try:
             entries = sorted(self.folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
             for old in entries[:-KEEP]:
                 old.unlink(missing_ok=True)
         except OSError:
-            pass  # a cache that cannot be written only costs time
+            pass

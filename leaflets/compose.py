@@ -3,12 +3,17 @@
 A 동 edition differs from the common pages only inside the reserved slot and,
 in print files, in the slug. The renderer lays out the common pages once per
 build and each 동's overlay (its block and slug, on pages of the same size);
-:func:`stamp` draws overlay page *i* over common page *i* as a Form XObject,
-so a 동 edition costs a small layout instead of a whole one.
+a :class:`Stamper` draws overlay pages over the common ones as Form XObjects,
+so a 동 edition costs a small layout instead of a whole one. The same
+overlay, clipped to the trim, is drawn at every placement of an office sheet.
 
 Screen files are tagged (PDF/UA-1): the overlay's structure elements are
 grafted into the common file's structure tree, their marked content pointing
 into the Form XObject, so a screen reader still reads the 동 block.
+
+A Stamper copies its common file once; each :meth:`Stamper.write` records
+every change it makes to that copy and undoes them after writing, so a
+thousand 동 cost a thousand small writes, not a thousand copies.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from dataclasses import dataclass
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
@@ -23,6 +29,7 @@ from pypdf.generic import (
     ByteStringObject,
     DecodedStreamObject,
     DictionaryObject,
+    FloatObject,
     IndirectObject,
     NameObject,
     NumberObject,
@@ -30,57 +37,112 @@ from pypdf.generic import (
 
 FORM_NAME = "/LeafletsDong"
 _XMP_ID = re.compile(rb"xmp\.did:[0-9a-fA-F-]{36}")
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Draw:
+    """Overlay page ``source`` (0-based) drawn on common page ``target``, through
+    ``matrix`` (PDF cm operands; None: as it is), clipped to its ``clip`` box."""
+
+    target: int
+    source: int
+    matrix: tuple[float, ...] | None = None
+    clip: str = "/MediaBox"
 
 
 def stamp(common: bytes, overlay: bytes, pages: list[int], seed: str) -> bytes:
     """``common`` with ``overlay``'s page i drawn over its page i for i in ``pages``
     (0-based); file identifier and XMP document ID derived from ``seed``."""
-    reader = parsed(common)
-    writer = PdfWriter(clone_from=reader)
-    writer.pdf_header = reader.pdf_header
-    source = PdfReader(io.BytesIO(overlay))
-    tree = _StructureGraft(writer, source)
-    for index in pages:
-        page, drawn = writer.pages[index], source.pages[index]
-        form = DecodedStreamObject()
-        form.set_data(drawn.get_contents().get_data())
-        form.update({
-            NameObject("/Type"): NameObject("/XObject"),
-            NameObject("/Subtype"): NameObject("/Form"),
-            NameObject("/BBox"): ArrayObject(drawn.mediabox),
-            NameObject("/Resources"): drawn["/Resources"].clone(writer),
-        })
-        form = form.flate_encode()
-        reference = writer._add_object(form)
-        tree.graft(drawn, page, form, reference)
-        resources = page["/Resources"]
-        if "/XObject" not in resources:
-            resources[NameObject("/XObject")] = DictionaryObject()
-        name = f"{FORM_NAME}{index}"  # pages may share one resource dictionary
-        resources["/XObject"][NameObject(name)] = reference
-        _draw_after(writer, page, f"q {name} Do Q".encode())
-    _identify(writer, seed)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
+    return stamper(common).write(overlay, [Draw(index, index) for index in pages], seed)
 
 
-_READERS: dict[bytes, PdfReader] = {}
+class Stamper:
+    """One common file, ready to be written out with any overlay drawn on it."""
+
+    def __init__(self, common: bytes):
+        reader = parsed(common)
+        self.writer = PdfWriter(clone_from=reader)
+        self.writer.pdf_header = reader.pdf_header
+        self.writer.write(io.BytesIO())  # settle what a first write changes
+
+    def write(self, overlay: bytes, draws: list[Draw], seed: str) -> bytes:
+        """The common file with ``draws`` of ``overlay``'s pages, as PDF bytes."""
+        writer, edits = self.writer, _Edits()
+        count = len(writer._objects)
+        source = PdfReader(io.BytesIO(overlay))
+        try:
+            tree = _StructureGraft(writer, source, edits)
+            forms, commands = {}, {}
+            for draw in draws:
+                if draw.source not in forms:
+                    forms[draw.source] = _form(writer, source.pages[draw.source], draw.clip)
+                reference = forms[draw.source]
+                page = writer.pages[draw.target]
+                if draw.matrix is None and draw.clip == "/MediaBox":
+                    tree.graft(source.pages[draw.source], page, reference)
+                resources = page["/Resources"]
+                if "/XObject" not in resources:
+                    edits.set(resources, "/XObject", DictionaryObject())
+                name = f"{FORM_NAME}{draw.source}"  # pages may share one resource dictionary
+                edits.set(resources["/XObject"], name, reference)
+                matrix = "" if draw.matrix is None else \
+                    " ".join(f"{v:.5f}" for v in draw.matrix) + " cm "
+                commands.setdefault(draw.target, []).append(f"q {matrix}{name} Do Q")
+            for target, lines in commands.items():
+                _draw_after(writer, writer.pages[target], "\n".join(lines).encode(), edits)
+            _identify(writer, seed, edits)
+            buffer = io.BytesIO()
+            writer.write(buffer)
+            return buffer.getvalue()
+        finally:
+            edits.undo()
+            del writer._objects[count:]
+            writer._id_translated.pop(id(source), None)
 
 
-def parsed(pdf: bytes) -> PdfReader:
-    """One parsed reader per shared file (common pages, sheet furniture) and process:
-    pypdf keeps the objects it has read, so every 동 after the first copies them
-    instead of parsing them again. Callers only read from it (or clone it)."""
-    key = hashlib.sha256(pdf).digest()
-    if key not in _READERS:
-        if len(_READERS) >= 8:
-            _READERS.pop(next(iter(_READERS)))
-        _READERS[key] = PdfReader(io.BytesIO(pdf))
-    return _READERS[key]
+def _form(writer, page, clip) -> IndirectObject:
+    """``page`` of an overlay copied into ``writer`` as a Form XObject clipped to ``clip``."""
+    box = page.get(clip) or page.mediabox
+    form = DecodedStreamObject()
+    form.set_data(page.get_contents().get_data())
+    form.update({
+        NameObject("/Type"): NameObject("/XObject"),
+        NameObject("/Subtype"): NameObject("/Form"),
+        NameObject("/BBox"): ArrayObject(FloatObject(float(v)) for v in box),
+        NameObject("/Resources"): page["/Resources"].clone(writer),
+    })
+    return writer._add_object(form.flate_encode())
 
 
-def _draw_after(writer, page, command: bytes):
+class _Edits:
+    """Changes made to a Stamper's copy, undone in reverse order."""
+
+    def __init__(self):
+        self.log = []
+
+    def set(self, container: dict, key: str, value):
+        if isinstance(container, DictionaryObject):
+            key = NameObject(key)
+        self.log.append((container, key, container.get(key, _MISSING)))
+        container[key] = value
+
+    def extend(self, array, items):
+        self.log.append((array, None, len(array)))
+        array.extend(items)
+
+    def undo(self):
+        for container, key, old in reversed(self.log):
+            if key is None:
+                del container[old:]
+            elif old is _MISSING:
+                del container[key]
+            else:
+                container[key] = old
+        self.log.clear()
+
+
+def _draw_after(writer, page, command: bytes, edits: _Edits):
     """Isolate the page's own content in q/Q, then run ``command``."""
     before, after = DecodedStreamObject(), DecodedStreamObject()
     before.set_data(b"q\n")
@@ -88,27 +150,63 @@ def _draw_after(writer, page, command: bytes):
     contents = page.raw_get("/Contents")
     existing = contents.get_object()
     items = list(existing) if isinstance(existing, ArrayObject) else [contents]
-    page[NameObject("/Contents")] = ArrayObject(
-        [writer._add_object(before), *items, writer._add_object(after)])
+    edits.set(page, "/Contents", ArrayObject(
+        [writer._add_object(before), *items, writer._add_object(after)]))
 
 
-def _identify(writer, seed: str):
+def _identify(writer, seed: str, edits: _Edits):
     """The same identifiers ``leaflets.render`` gives a file rendered whole."""
     digest = hashlib.sha256(seed.encode()).hexdigest()
     identifier = ByteStringObject(digest[:32].encode())
-    writer._ID = ArrayObject([identifier, identifier])
+    edits.set(writer.__dict__, "_ID", ArrayObject([identifier, identifier]))
     metadata = writer._root_object.get("/Metadata")
     if metadata is not None:
         stream = metadata.get_object()
         uuid = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+        edits.log.append((_StreamData(stream), "data", stream.get_data()))  # set_data later
         stream.set_data(_XMP_ID.sub(f"xmp.did:{uuid}".encode(), stream.get_data()))
+
+
+class _StreamData:
+    """Lets :class:`_Edits` put a stream's data back."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __setitem__(self, _, data):
+        self.stream.set_data(data)
+
+
+_READERS: dict[bytes, PdfReader] = {}
+_STAMPERS: dict[bytes, Stamper] = {}
+
+
+def parsed(pdf: bytes) -> PdfReader:
+    """One parsed reader per shared file (common pages, sheet furniture) and process:
+    pypdf keeps the objects it has read, so every 동 after the first copies them
+    instead of parsing them again. Callers only read from it (or clone it)."""
+    return _cached(_READERS, pdf, lambda: PdfReader(io.BytesIO(pdf)))
+
+
+def stamper(common: bytes) -> Stamper:
+    """One Stamper per common file and process."""
+    return _cached(_STAMPERS, common, lambda: Stamper(common))
+
+
+def _cached(cache: dict, pdf: bytes, make):
+    key = hashlib.sha256(pdf).digest()
+    if key not in cache:
+        if len(cache) >= 8:
+            cache.pop(next(iter(cache)))
+        cache[key] = make()
+    return cache[key]
 
 
 class _StructureGraft:
     """Moves the overlay's structure elements under the common file's document element."""
 
-    def __init__(self, writer, source):
-        self.writer = writer
+    def __init__(self, writer, source, edits: _Edits):
+        self.writer, self.edits = writer, edits
         self.root = writer._root_object.get("/StructTreeRoot")
         overlay_root = source.trailer["/Root"].get("/StructTreeRoot")
         self.active = self.root is not None and overlay_root is not None
@@ -120,27 +218,27 @@ class _StructureGraft:
         numbers = self.root["/ParentTree"].get_object()["/Nums"]
         self.numbers = numbers
         self.next_key = max((int(numbers[i]) for i in range(0, len(numbers), 2)), default=-1) + 1
-        self.copied = set()
 
-    def graft(self, drawn, page, form, form_ref):
+    def graft(self, drawn, page, form_ref):
         """Copy the elements whose content is on overlay page ``drawn``."""
         if not self.active or "/StructParents" not in drawn:
             return
         key = self.next_key
         self.next_key += 1
-        form[NameObject("/StructParents")] = NumberObject(key)
+        form_ref.get_object()[NameObject("/StructParents")] = NumberObject(key)
         by_mcid = ArrayObject()
-        self.numbers.extend([NumberObject(key), self.writer._add_object(by_mcid)])
+        self.edits.extend(self.numbers, [NumberObject(key), self.writer._add_object(by_mcid)])
         if "/ParentTreeNextKey" in self.root:
-            self.root[NameObject("/ParentTreeNextKey")] = NumberObject(self.next_key)
+            self.edits.set(self.root, "/ParentTreeNextKey", NumberObject(self.next_key))
         kids = self.document.get("/K")
         if not isinstance(kids, ArrayObject):
             kids = ArrayObject([] if kids is None else [kids])
-            self.document[NameObject("/K")] = kids
+            self.edits.set(self.document, "/K", kids)
         context = (page.indirect_reference, form_ref, by_mcid)
-        for element in _kids(self.overlay_top):
-            if isinstance(element, DictionaryObject) and _on_page(element, drawn):
-                kids.append(self._copy(element, self.document.indirect_reference, context))
+        copies = [self._copy(element, self.document.indirect_reference, context)
+                  for element in _kids(self.overlay_top)
+                  if isinstance(element, DictionaryObject) and _on_page(element, drawn)]
+        self.edits.extend(kids, copies)
 
     def _copy(self, element, parent, context):
         page, form, by_mcid = context

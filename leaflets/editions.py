@@ -41,7 +41,7 @@ class Common:
     screen: dict[str, RenderedProduct]  # the 구's screen files: slot empty
     print: dict[str, RenderedProduct]  # print files with the slot empty and no slug
     proofs: dict[tuple[str, int], bytes]  # PNG proofs of the screen pages
-    furniture: dict[str, bytes]  # office-sheet furniture, per product
+    office: dict[str, bytes]  # office sheets of the print pages, per product
 
 
 def make_common(content: Content, production: Production, renderer: Renderer,
@@ -54,12 +54,14 @@ def make_common(content: Content, production: Production, renderer: Renderer,
                   for number, png in enumerate(proof_pngs(screen[name].pdf), start=1)}
     printed = {name: renderer.render_product(content, product, "print", edition="common")
                for name, product in PRODUCTS.items()}
-    furniture = {}
+    from leaflets.impose.pdf import impose
+
+    office = {}
     for run in production.runs:
         plan = plan_office(run, production.office_sheet, content.trim_mm(run.product))
-        furniture[run.product] = renderer.render_sheet(plan, PRODUCTS[run.product].title,
-                                                       content.sha256)
-    return Common(screen, printed, proofs, furniture)
+        furniture = renderer.render_sheet(plan, PRODUCTS[run.product].title, content.sha256)
+        office[run.product] = impose(plan, printed[run.product].pdf, furniture)
+    return Common(screen, printed, proofs, office)
 
 
 def proof_pngs(pdf: bytes, pages: list[int] | None = None):
@@ -88,7 +90,8 @@ def dong_editions(content: Content, production: Production, dongs: list[Dong],
 
     prints = [_draw_print(content, dong, renderer, common, products) for dong in dongs]
     printed = [(pdf, f"{dong.slug}/print/{name}.pdf", common.print[name].bleed_mm)
-               for dong, pdfs in zip(dongs, prints, strict=True) for name, pdf in pdfs.items()]
+               for dong, pdfs in zip(dongs, prints, strict=True)
+               for name, (pdf, _) in pdfs.items()]
     rasters = CMYKRasters([pdf for pdf, _, _ in printed])  # Ghostscript works meanwhile
     screens = [_draw_screen(content, dong, renderer, common, products) for dong in dongs]
     reports = preflight_many(printed, url=content.service.url, rasters=rasters)
@@ -99,8 +102,8 @@ def dong_editions(content: Content, production: Production, dongs: list[Dong],
             for dong, files, pdfs in zip(dongs, screens, prints, strict=True)]
 
 
-def _draw_print(content, dong, renderer, common, products) -> dict[str, bytes]:
-    """A 동's print files, not yet preflighted."""
+def _draw_print(content, dong, renderer, common, products) -> dict[str, tuple[bytes, bytes]]:
+    """A 동's print files, not yet preflighted, and their overlays."""
     from leaflets.compose import stamp
 
     prints = {}
@@ -108,8 +111,8 @@ def _draw_print(content, dong, renderer, common, products) -> dict[str, bytes]:
         base = common.print[name]
         overlay = renderer.render_product(content, PRODUCTS[name], "print", dong,
                                           edition="overlay", slot=base.slot_px)
-        prints[name] = stamp(base.pdf, overlay.pdf, list(range(base.pages)),
-                             f"{content.sha256}:{name}:print:{dong.name}")
+        prints[name] = (stamp(base.pdf, overlay.pdf, list(range(base.pages)),
+                              f"{content.sha256}:{name}:print:{dong.name}"), overlay.pdf)
     return prints
 
 
@@ -138,10 +141,16 @@ def _draw_screen(content, dong, renderer, common, products) -> list:
 
 
 def _finish(content, production, dong, files, prints, common, products):
-    """Add the preflighted print files and the office sheets; put all under dongs/<동>/."""
-    from leaflets.impose.pdf import impose
+    """Add the preflighted print files and the office sheets; put all under dongs/<동>/.
 
-    for name, pdf in prints.items():
+    ``prints`` holds (stamped print file, overlay) per product: an office sheet is
+    the common office sheet with the overlay's block drawn at every copy."""
+    from pypdf import PdfReader
+
+    from leaflets.compose import Draw, stamper
+    from leaflets.impose.pdf import clip_box, placements
+
+    for name, (pdf, _) in prints.items():
         base = common.print[name]
         path = f"print/{name}.pdf"
         files.append((path, Artifact(name, "print", path, sha256(pdf), base.pages,
@@ -152,7 +161,12 @@ def _finish(content, production, dong, files, prints, common, products):
             continue
         piece = content.trim_mm(run.product)
         plan = plan_office(run, production.office_sheet, piece)
-        pdf = impose(plan, prints[run.product], common.furniture[run.product])
+        overlay = prints[run.product][1]
+        block = PRODUCTS[run.product].dong_page - 1  # other overlay pages: slug only
+        draws = [Draw(side, page, matrix, clip_box(plan)) for side, page, matrix
+                 in placements(plan, PdfReader(io.BytesIO(overlay)).pages) if page == block]
+        pdf = stamper(common.office[run.product]).write(
+            overlay, draws, f"{content.sha256}:{run.product}:office:{dong.name}")
         path = f"office/{run.product}-{production.office_sheet.name}.pdf"
         files.append((path, Artifact(run.product, "office", path, sha256(pdf), len(plan.sides),
                                      piece, sheet=plan.sheet.name, sheet_mm=plan.sheet_mm,

@@ -84,3 +84,9 @@ def test_a_new_build_date_is_a_new_key(tmp_path, data_file, renders, monkeypatch
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764100000")  # the next day: new slugs
     _build(tmp_path, data)
     assert set(renders) == {None, "옥수동", "송정동"}
+
+
+def test_the_cache_keeps_only_the_most_recent_entries(tmp_path, data_file, monkeypatch):
+    monkeypatch.setattr("leaflets.cache.KEEP", 3)
+    _build(tmp_path, data_file())  # the 구, the common pages and two 동: four entries
+    assert len(list((tmp_path / "cache").glob("*.pickle"))) == 3

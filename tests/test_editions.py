@@ -13,11 +13,14 @@ from PIL import Image, ImageChops
 from leaflets.build import build
 from leaflets.dongs import load_dongs
 from leaflets.editions import dong_edition, make_common
+from leaflets.impose.pdf import impose
+from leaflets.impose.plan import plan_office
 from leaflets.preflight import preflight
 from leaflets.production import load_production
 from leaflets.products import PRODUCTS
 from leaflets.project import DEFAULT_DATA, DEFAULT_PRODUCTION
 from leaflets.render import rasterize
+from tests.conftest import read_pages
 
 FULL = ('[[dongs]]\nname = "옥수동"\ndesk = "1층 3번 창구"\nhours = "평일 09:00~18:00"\n'
         'phone = "02-000-0000"\nmessage = "온라인으로 편하게 발급받으세요"\nimage = "logo.png"\n')
@@ -106,3 +109,38 @@ def test_a_dong_built_alone_is_byte_identical_to_the_same_dong_built_with_all(
         if path.is_file():
             twin = tmp_path / "all" / path.relative_to(tmp_path / "one")
             assert twin.read_bytes() == path.read_bytes(), path.name
+
+
+def test_office_sheets_carry_the_block_on_every_copy_and_only_there(edition):
+    """The office sheet is the common sheet with the 동's block drawn at each copy's
+    slot (a 4-up pocket back shows it four times; its front, which has no slot, never)."""
+    files, _ = edition
+    expected = {"poster-a4": [1], "pocket": [0, 4]}
+    for name, per_side in expected.items():
+        sides = read_pages(files[f"office/{name}-A4.pdf"])
+        counts = [side.text.count("옥수동 주민센터") for side in sides]
+        assert counts == per_side, (name, counts)
+
+
+@pytest.mark.parametrize("name", list(PRODUCTS))
+def test_office_sheets_look_like_sheets_imposed_from_the_whole_render(edition, renderer,
+                                                                      default_content, name):
+    files, dong = edition
+    production = load_production(DEFAULT_PRODUCTION)
+    (run,) = [run for run in production.runs if run.product == name]
+    plan = plan_office(run, production.office_sheet, default_content.trim_mm(name))
+    furniture = renderer.render_sheet(plan, PRODUCTS[name].title, default_content.sha256)
+    whole = impose(plan, renderer.render(default_content, name, "print", dong).pdf, furniture)
+    for a, b in zip(rasterize(files[f"office/{name}-A4.pdf"], 100), rasterize(whole, 100),
+                    strict=True):
+        difference = ImageChops.difference(a.convert("RGB"), b.convert("RGB"))
+        changed = difference.convert("L").point(lambda v: 255 if v > 24 else 0).histogram()[255]
+        assert changed <= 60, (name, changed)
+
+
+def test_each_dong_file_has_its_own_identifier(tmp_path):
+    build(DEFAULT_DATA, tmp_path / "out", dong_names=("옥수동", "송정동"), jobs=1)
+    for path in ("print/pocket.pdf", "pocket.pdf", "office/pocket-A4.pdf"):
+        ids = {pypdf.PdfReader(tmp_path / "out" / "dongs" / dong / path).trailer["/ID"][0]
+               for dong in ("옥수동", "송정동")}
+        assert len(ids) == 2, path

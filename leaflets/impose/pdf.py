@@ -33,7 +33,7 @@ def impose(plan: SheetPlan, product_pdf: bytes, furniture_pdf: bytes) -> bytes:
     product = PdfReader(io.BytesIO(product_pdf))
     writer = PdfWriter(clone_from=parsed(furniture_pdf))  # 동 editions share one furniture
     writer.pdf_header = "%PDF-1.6"  # PDF/X-4
-    clip = "/TrimBox" if plan.bleed_mm == 0 else "/BleedBox"
+    clip = clip_box(plan)
     forms = {}
     for side, page in zip(plan.sides, writer.pages, strict=True):
         commands = []
@@ -52,6 +52,24 @@ def impose(plan: SheetPlan, product_pdf: bytes, furniture_pdf: bytes) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def placements(plan: SheetPlan, pages) -> list[tuple[int, int, tuple[float, ...]]]:
+    """(side, product page, PDF matrix) of every copy on the sheet, for product
+    ``pages`` (pypdf pages with a TrimBox): what :func:`impose` draws, for drawing
+    something else at the same places (a 동's block on a common office sheet)."""
+    result = []
+    for number, side in enumerate(plan.sides):
+        for placement in side.placements:
+            trim = [float(v) for v in pages[placement.page]["/TrimBox"]]
+            origin = (min(trim[0], trim[2]), min(trim[1], trim[3]))
+            result.append((number, placement.page, _pdf_matrix(placement.matrix, origin)))
+    return result
+
+
+def clip_box(plan: SheetPlan) -> str:
+    """The page box a copy is clipped to: TrimBox on sheets without bleed (office)."""
+    return "/TrimBox" if plan.bleed_mm == 0 else "/BleedBox"
 
 
 def _form(writer, page, clip):
