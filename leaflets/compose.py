@@ -32,6 +32,7 @@ from pypdf.generic import (
     FloatObject,
     IndirectObject,
     NameObject,
+    NullObject,
     NumberObject,
 )
 
@@ -110,9 +111,39 @@ def _form(writer, page, clip) -> IndirectObject:
         NameObject("/Type"): NameObject("/XObject"),
         NameObject("/Subtype"): NameObject("/Form"),
         NameObject("/BBox"): ArrayObject(FloatObject(float(v)) for v in box),
-        NameObject("/Resources"): page["/Resources"].clone(writer),
+        NameObject("/Resources"): retag_fonts(page["/Resources"].clone(writer)),
     })
     return writer._add_object(form.flate_encode())
+
+
+_TAG = re.compile(r"^/[A-Z]{6}\+")
+
+
+def retag_fonts(resources):
+    """Give each font subset in ``resources`` (a copy, about to join another file) a tag
+    made from its own glyph data. WeasyPrint names a font's subsets alike in every
+    file, and two different subsets under one name in one file are an error (ISO
+    32000-1, 9.6.4) that a RIP may resolve by using the wrong one."""
+    fonts = resources.get("/Font")
+    for font in (fonts.get_object().values() if fonts is not None else ()):
+        font = font.get_object()
+        named = [font]
+        for descendant in font.get("/DescendantFonts", []):
+            descendant = descendant.get_object()
+            named.append(descendant)
+            if "/FontDescriptor" in descendant:
+                named.append(descendant["/FontDescriptor"].get_object())
+        if "/FontDescriptor" in font:
+            named.append(font["/FontDescriptor"].get_object())
+        data = b"".join(d[key].get_object().get_data() for d in named
+                        for key in ("/FontFile", "/FontFile2", "/FontFile3") if key in d)
+        digest = hashlib.sha256(data).digest()
+        tag = "".join(chr(ord("A") + b % 26) for b in digest[:6])
+        for obj in named:
+            for key in ("/BaseFont", "/FontName"):
+                if key in obj and _TAG.match(str(obj[key])):
+                    obj[NameObject(key)] = NameObject(_TAG.sub(f"/{tag}+", str(obj[key])))
+    return resources
 
 
 class _Edits:
@@ -230,15 +261,51 @@ class _StructureGraft:
         self.edits.extend(self.numbers, [NumberObject(key), self.writer._add_object(by_mcid)])
         if "/ParentTreeNextKey" in self.root:
             self.edits.set(self.root, "/ParentTreeNextKey", NumberObject(self.next_key))
+        context = (page.indirect_reference, form_ref, by_mcid)
+        block, slot = self._block(drawn), self._slot(page)
+        if block is not None and slot is not None:
+            # The block's elements go where the empty slot is, in reading order.
+            self.edits.set(slot, "/K", ArrayObject(
+                self._copy(element, slot.indirect_reference, context) for element in block))
+            return
         kids = self.document.get("/K")
+        kids = kids.get_object() if isinstance(kids, IndirectObject) else kids
         if not isinstance(kids, ArrayObject):
             kids = ArrayObject([] if kids is None else [kids])
             self.edits.set(self.document, "/K", kids)
-        context = (page.indirect_reference, form_ref, by_mcid)
         copies = [self._copy(element, self.document.indirect_reference, context)
                   for element in _kids(self.overlay_top)
                   if isinstance(element, DictionaryObject) and _on_page(element, drawn)]
         self.edits.extend(kids, copies)
+
+    def _block(self, drawn):
+        """The overlay's block elements: inside its slot element, the one structure
+        element of the page's sheet (templates/overlay.html.j2); None if not so."""
+        sheets = [e for e in _kids(self.overlay_top)
+                  if isinstance(e, DictionaryObject) and _on_page(e, drawn)]
+        if len(sheets) != 1:
+            return None
+        slots = [e for e in _kids(sheets[0]) if isinstance(e, DictionaryObject)]
+        if len(slots) != 1:
+            return None
+        return [e for e in _kids(slots[0]) if isinstance(e, DictionaryObject)] or None
+
+    def _slot(self, page):
+        """The common page's empty slot: its only /Div without content; None if not so."""
+        empty = []
+
+        def walk(element):
+            kids = list(_kids(element))
+            if element.get("/S") == "/Div" and not kids:
+                empty.append(element)
+            for kid in kids:
+                if isinstance(kid, DictionaryObject):
+                    walk(kid)
+
+        for top in _kids(self.document):
+            if isinstance(top, DictionaryObject) and _on_page(top, page):
+                walk(top)
+        return empty[0] if len(empty) == 1 else None
 
     def _copy(self, element, parent, context):
         page, form, by_mcid = context
@@ -253,7 +320,7 @@ class _StructureGraft:
         for kid in _kids(element):
             if isinstance(kid, int):
                 while len(by_mcid) <= kid:
-                    by_mcid.append(NumberObject(0))
+                    by_mcid.append(NullObject())
                 by_mcid[kid] = reference
                 kids.append(DictionaryObject({
                     NameObject("/Type"): NameObject("/MCR"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import io
 import multiprocessing
+import multiprocessing.util
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -92,9 +93,9 @@ def dong_editions(content: Content, production: Production, dongs: list[Dong],
     printed = [(pdf, f"{dong.slug}/print/{name}.pdf", common.print[name].bleed_mm)
                for dong, pdfs in zip(dongs, prints, strict=True)
                for name, (pdf, _) in pdfs.items()]
-    rasters = CMYKRasters([pdf for pdf, _, _ in printed])  # Ghostscript works meanwhile
-    screens = [_draw_screen(content, dong, renderer, common, products) for dong in dongs]
-    reports = preflight_many(printed, url=content.service.url, rasters=rasters)
+    with CMYKRasters([pdf for pdf, _, _ in printed]) as rasters:  # Ghostscript works meanwhile
+        screens = [_draw_screen(content, dong, renderer, common, products) for dong in dongs]
+        reports = preflight_many(printed, url=content.service.url, rasters=rasters)
     failed = [report for report in reports if not report.passed]
     if failed:
         raise PreflightFailed(failed)
@@ -223,7 +224,8 @@ class EditionPool:
                                             initargs=(self.content, self.production,
                                                       self.common))
             if len(self.dongs) >= self.workers:  # chunks of whole editions
-                size = max(1, min(CHUNK, -(-len(self.dongs) // self.workers)))
+                rounds = -(-len(self.dongs) // (CHUNK * self.workers))
+                size = -(-len(self.dongs) // (rounds * self.workers))  # even, at most CHUNK
                 self.tasks = [(self.dongs[i:i + size], tuple(PRODUCTS))
                               for i in range(0, len(self.dongs), size)]
             else:  # fewer 동 than cores (one 동 changed): split each by product
@@ -286,8 +288,10 @@ def _start_worker(content, production, common):
     """Fonts and the common pages, once per worker process."""
     from leaflets.render import Renderer
 
-    _worker.update(content=content, production=production, common=common,
-                   renderer=Renderer())
+    renderer = Renderer()
+    _worker.update(content=content, production=production, common=common, renderer=renderer)
+    # Pool workers end without running finalizers: remove WeasyPrint's font folder then.
+    multiprocessing.util.Finalize(renderer, renderer.fonts.__del__, exitpriority=10)
     # Layout makes many short-lived objects and few cycles: collect less often.
     gc.freeze()
     gc.set_threshold(100_000, 50, 1000)

@@ -10,6 +10,7 @@ fill colour and position. Pure reading: nothing is rendered.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field, replace
 
 from pypdf import PdfReader
@@ -84,8 +85,12 @@ def scan(reader: PdfReader) -> Scan:
         resources = _resolve(page.get("/Resources")) or {}
         contents = _resolve(page.get("/Contents"))
         if contents is not None:
-            parts = contents if isinstance(contents, ArrayObject) else [contents]
-            operations = [op for part in parts for op in _operations(_resolve(part), reader)]
+            parts = [_resolve(part) for part in
+                     (contents if isinstance(contents, ArrayObject) else [contents])]
+            if all(_ENDS_WITH_OPERATOR.search(part.get_data()) for part in parts[:-1]):
+                operations = [op for part in parts for op in _operations(part, reader)]
+            else:  # an operator's operands run on into the next stream: parse them joined
+                operations = ContentStream(contents, reader).operations
             _run(reader, operations, resources, number, "페이지 내용", _State(), result, set())
         group = _resolve(page.get("/Group"))
         if group and "/CS" in group:
@@ -141,6 +146,9 @@ def _scale(m) -> float:
     return (m[2] ** 2 + m[3] ** 2) ** 0.5
 
 
+# A content stream that ends with an operator (not an operand) can be parsed alone.
+_ENDS_WITH_OPERATOR = re.compile(
+    rb"(?:^|[\s\]>)])(?!(?:true|false|null)\s*$)[A-Za-z'\"][A-Za-z0-9*'\"]*\s*$")
 _PARSED: dict[bytes, list] = {}  # content stream digest -> operations
 _PARSED_KEEP = 64
 

@@ -299,9 +299,28 @@ class CMYKRasters:
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE)
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def close(self):
+        """Stop Ghostscript if it still runs and remove its files."""
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait()
+            self.process.stderr.close()
+            self.folder.cleanup()
+            self.process = None
+
     def result(self) -> list[list]:
         if self.error is not None:
             raise self.error
+        if self.process is None:
+            raise RasterError("Ghostscript 실행이 이미 끝났습니다")
         try:
             _, stderr = self.process.communicate(timeout=300)
             if self.process.returncode != 0:
@@ -318,10 +337,7 @@ class CMYKRasters:
                 images.append(pages)
             return images
         finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait()
-            self.folder.cleanup()
+            self.close()
 
 
 def _tac_page(doc, number, image):

@@ -91,11 +91,15 @@ def test_the_dong_block_is_tagged_for_screen_readers(edition):
             element = owners[mcid].get_object()
             assert any(kid.get("/Stm").idnum == form.indirect_reference.idnum
                        and kid["/MCID"] == mcid for kid in element["/K"]), (name, mcid)
-            while "/P" in element and element["/P"].get_object() is not tree.get_object():
-                element = element["/P"].get_object()
-                if element.get("/S") == "/Document":
-                    break
-            assert element.get("/S") == "/Document", name
+            chain = [element]
+            while "/P" in chain[-1] and chain[-1].get("/S") != "/Document":
+                chain.append(chain[-1]["/P"].get_object())
+            assert chain[-1].get("/S") == "/Document", name
+        # Read where it is printed: inside the slot, before the page's last element
+        # (the poster's QR footer, the leaflet's publisher line), not at the end.
+        slot, sheet = chain[-3], chain[-2]
+        siblings = [kid.get_object() for kid in sheet["/K"]]
+        assert slot in siblings[:-1], name
 
 
 def test_a_dong_built_alone_is_byte_identical_to_the_same_dong_built_with_all(
@@ -144,3 +148,29 @@ def test_each_dong_file_has_its_own_identifier(tmp_path):
         ids = {pypdf.PdfReader(tmp_path / "out" / "dongs" / dong / path).trailer["/ID"][0]
                for dong in ("옥수동", "송정동")}
         assert len(ids) == 2, path
+
+
+def _subsets(resources, found):
+    """{BaseFont name: {font file data}} of ``resources`` and the forms it draws."""
+    for font in (resources.get("/Font") or {}).values():
+        font = font.get_object()
+        (descendant,) = font["/DescendantFonts"]
+        data = descendant.get_object()["/FontDescriptor"]["/FontFile2"].get_data()
+        found.setdefault(str(font["/BaseFont"]), set()).add(data)
+    for xobject in (resources.get("/XObject") or {}).values():
+        xobject = xobject.get_object()
+        if xobject.get("/Subtype") == "/Form":
+            _subsets(xobject["/Resources"], found)
+    return found
+
+
+def test_each_font_subset_in_a_stamped_file_has_its_own_name(edition):
+    """Common pages and overlay embed different subsets of the same font: one name for
+    two subsets would let a RIP draw the block's text with the wrong glyphs."""
+    files, _ = edition
+    for path in ("print/pocket.pdf", "pocket.pdf", "office/pocket-A4.pdf"):
+        subsets = {}
+        for page in pypdf.PdfReader(io.BytesIO(files[path])).pages:
+            _subsets(page["/Resources"], subsets)
+        assert len(subsets) >= 3, (path, sorted(subsets))
+        assert all(len(data) == 1 for data in subsets.values()), (path, sorted(subsets))

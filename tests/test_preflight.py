@@ -186,3 +186,21 @@ def test_unreadable_files_are_input_errors(tmp_path, capsys, content):
         preflight(content, "broken.pdf")
     assert main(["preflight", str(path)]) == 2
     assert "broken.pdf" in capsys.readouterr().err
+
+
+def test_an_operator_split_across_content_streams_is_still_read():
+    """A page's content may be an array of streams split anywhere between tokens."""
+    from leaflets.pdfscan import scan
+
+    writer = pypdf.PdfWriter()
+    page = writer.add_blank_page(100, 100)
+    parts = []
+    for data in (b"q 1 0 0 1 10", b" 10 cm 0 0.5 1 rg 0 0 10 10 re f Q"):
+        stream = DecodedStreamObject()
+        stream.set_data(data)
+        parts.append(writer._add_object(stream))
+    page[NameObject("/Contents")] = ArrayObject(parts)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    found = scan(pypdf.PdfReader(io.BytesIO(buffer.getvalue())))
+    assert [use.values for use in found.colours if use.what == "rg"] == [(0.0, 0.5, 1.0)]

@@ -21,7 +21,7 @@ from pypdf.generic import (
     NameObject,
 )
 
-from leaflets.compose import parsed
+from leaflets.compose import parsed, retag_fonts
 from leaflets.impose.geometry import compose
 from leaflets.impose.plan import SheetPlan
 
@@ -82,7 +82,7 @@ def _form(writer, page, clip):
         NameObject("/Type"): NameObject("/XObject"),
         NameObject("/Subtype"): NameObject("/Form"),
         NameObject("/BBox"): ArrayObject(FloatObject(v) for v in box),
-        NameObject("/Resources"): page["/Resources"].clone(writer),
+        NameObject("/Resources"): retag_fonts(page["/Resources"].clone(writer)),
     })
     form = form.flate_encode()
     return writer._add_object(form), (min(trim[0], trim[2]), min(trim[1], trim[3]))
