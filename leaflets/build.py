@@ -77,10 +77,11 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
         if artifacts is not None and _already_there(out_dir, artifacts, manifest):
             return BuildResult(out_dir, content.sha256, artifacts)
     gu = cache.get(gu_key)
-    if renderer is None and (gu is None or todo):
-        import leaflets.compose  # noqa: F401  (before the workers fork: they all need it)
+    common = cache.get(common_key) if todo else None
+    if gu is None or todo:  # imported here, once, before the workers fork: all need them
+        import leaflets.compose  # noqa: F401
         from leaflets.render import Renderer
-
+    if renderer is None and (gu is None or (todo and common is None)):
         renderer = Renderer()
     artifacts = []
     with _Staging(out_dir) as staging:
@@ -91,17 +92,14 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
                       if artifact.kind == "print"}
             gu += list(imposed_files(content, production, prints, renderer))
             cache.put(gu_key, gu)
-        artifacts += staging.write_all(gu)
-        common = None
-        if todo:
-            common = cache.get(common_key)
-            if common is None:
-                proofs = {(a.product, a.page): data for _, (a, data) in gu
-                          if a.kind == "proof-png"}
-                common = make_common(content, production, renderer, screens or None, proofs)
-                cache.put(common_key, common)
-        del gu
+        if todo and common is None:
+            proofs = {(a.product, a.page): data for _, (a, data) in gu if a.kind == "proof-png"}
+            common = make_common(content, production, renderer, screens or None, proofs)
+            cache.put(common_key, common)
+        # The workers start on the 동 editions while this process writes the 구's files.
         with EditionPool(content, production, todo, renderer, common, jobs) as pool:
+            artifacts += staging.write_all(gu)
+            del gu
             fresh = pool.editions()  # in the order of ``todo``
             rendering = {dong.name for dong in todo}
             for done, (dong, _) in enumerate(selected, start=1):

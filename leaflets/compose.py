@@ -65,7 +65,6 @@ class Stamper:
         reader = parsed(common)
         self.writer = PdfWriter(clone_from=reader)
         self.writer.pdf_header = reader.pdf_header
-        self.writer.write(io.BytesIO())  # settle what a first write changes
 
     def write(self, overlay: bytes, draws: list[Draw], seed: str) -> bytes:
         """The common file with ``draws`` of ``overlay``'s pages, as PDF bytes."""

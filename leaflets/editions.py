@@ -246,6 +246,10 @@ class EditionPool:
         yield from self._here() if self.pool is None else self._from_workers()
 
     def _here(self):
+        if self.renderer is None and self.dongs:
+            from leaflets.render import Renderer
+
+            self.renderer = Renderer()
         for start in range(0, len(self.dongs), CHUNK):
             chunk = self.dongs[start:start + CHUNK]
             editions = dong_editions(self.content, self.production, chunk, self.renderer,
@@ -270,15 +274,12 @@ class EditionPool:
 
 @dataclass(frozen=True)
 class _Failure:
-    """An input error in a worker, carried back as plain data (our errors do not pickle)."""
+    """An input error in a worker, carried back whole (LeafletsError pickles)."""
 
-    message: str
-    reports: tuple = ()
+    error: LeafletsError
 
     def throw(self):
-        if self.reports:
-            raise PreflightFailed(list(self.reports))
-        raise LeafletsError(self.message)
+        raise self.error
 
 
 _worker = {}
@@ -301,7 +302,5 @@ def _editions_in_worker(dongs, products):
     try:
         return dong_editions(_worker["content"], _worker["production"], dongs,
                              _worker["renderer"], _worker["common"], products)
-    except PreflightFailed as failure:
-        return _Failure(str(failure), tuple(failure.reports))
     except LeafletsError as error:
-        return _Failure(str(error))
+        return _Failure(error)

@@ -11,6 +11,18 @@ from __future__ import annotations
 class LeafletsError(Exception):
     """Base class for every error caused by input or by content."""
 
+    def __reduce__(self):
+        # Subclasses take their own arguments: rebuild from the state instead, so an
+        # error raised in a worker process arrives whole (type, fields and message).
+        return _rebuild, (type(self), self.args, self.__dict__)
+
+
+def _rebuild(cls, args, state):
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class DataError(LeafletsError, ValueError):
     """A value in a data file is wrong.

@@ -13,6 +13,7 @@ from PIL import Image, ImageChops
 from leaflets.build import build
 from leaflets.dongs import load_dongs
 from leaflets.editions import dong_edition, make_common
+from leaflets.errors import DataError
 from leaflets.impose.pdf import impose
 from leaflets.impose.plan import plan_office
 from leaflets.preflight import preflight
@@ -174,3 +175,14 @@ def test_each_font_subset_in_a_stamped_file_has_its_own_name(edition):
             _subsets(page["/Resources"], subsets)
         assert len(subsets) >= 3, (path, sorted(subsets))
         assert all(len(data) == 1 for data in subsets.values()), (path, sorted(subsets))
+
+
+def test_an_input_error_in_a_worker_arrives_with_its_type_and_fields(tmp_path):
+    Image.new("RGB", (120, 120), (30, 90, 200)).save(tmp_path / "logo.png")
+    (tmp_path / "dongs.toml").write_text('[[dongs]]\nname = "옥수동"\nimage = "logo.png"\n',
+                                         encoding="utf-8")
+    with pytest.raises(DataError) as caught:  # one 동 over two workers, by product
+        build(DEFAULT_DATA, tmp_path / "out", dongs_path=tmp_path / "dongs.toml",
+              dong_names=("옥수동",), jobs=2)
+    assert caught.value.field == "옥수동.image" and "ppi" in str(caught.value)
+    assert not (tmp_path / "out").exists()
