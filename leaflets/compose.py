@@ -34,6 +34,7 @@ from pypdf.generic import (
     NameObject,
     NullObject,
     NumberObject,
+    RectangleObject,
 )
 
 FORM_NAME = "/LeafletsDong"
@@ -205,6 +206,29 @@ class _StreamData:
 
     def __setitem__(self, _, data):
         self.stream.set_data(data)
+
+
+def crop(pdf: bytes, index: int, box: tuple[float, float, float, float]) -> bytes:
+    """Page ``index`` of ``pdf`` alone, its media cut to ``box`` (points: left, bottom,
+    right, top): what a raster of that area needs, and nothing else."""
+    writer = PdfWriter()
+    page = writer.add_page(PdfReader(io.BytesIO(pdf)).pages[index])
+    for key in ("/CropBox", "/BleedBox", "/TrimBox", "/ArtBox"):
+        if key in page:
+            del page[key]
+    page.mediabox = RectangleObject(box)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def slot_box(page, slot_px: tuple[float, float, float, float]) -> tuple[float, ...]:
+    """The 동 slot (CSS px from the trim's top-left corner: x, y, width, height) in the
+    points of ``page`` (left, bottom, right, top)."""
+    trim = [float(v) for v in page.get("/TrimBox", page.mediabox)]
+    left, top = min(trim[0], trim[2]), max(trim[1], trim[3])
+    x, y, width, height = (v * 0.75 for v in slot_px)  # 96 px = 72 pt
+    return (left + x, top - y - height, left + x + width, top - y)
 
 
 _READERS: dict[bytes, PdfReader] = {}

@@ -32,6 +32,7 @@ from leaflets.production import Production
 from leaflets.products import PRODUCTS
 
 if TYPE_CHECKING:
+    from leaflets.preflight import Report
     from leaflets.render import RenderedProduct, Renderer
 
 
@@ -43,6 +44,7 @@ class Common:
     print: dict[str, RenderedProduct]  # print files with the slot empty and no slug
     proofs: dict[tuple[str, int], bytes]  # PNG proofs of the screen pages
     office: dict[str, bytes]  # office sheets of the print pages, per product
+    checked: dict[str, tuple[Report, tuple[float, ...]]]  # print pages' preflight, ink
 
 
 def make_common(content: Content, production: Production, renderer: Renderer,
@@ -62,7 +64,18 @@ def make_common(content: Content, production: Production, renderer: Renderer,
         plan = plan_office(run, production.office_sheet, content.trim_mm(run.product))
         furniture = renderer.render_sheet(plan, PRODUCTS[run.product].title, content.sha256)
         office[run.product] = impose(plan, printed[run.product].pdf, furniture)
-    return Common(screen, printed, proofs, office)
+    from leaflets.preflight import cmyk_rasters, page_tac, preflight
+
+    checked = {}
+    names = list(printed)
+    for name, images in zip(names, cmyk_rasters([printed[n].pdf for n in names]), strict=True):
+        report = preflight(printed[name].pdf, f"공통 쪽 print/{name}.pdf",
+                           bleed_mm=printed[name].bleed_mm, url=content.service.url,
+                           rasters=images)
+        if not report.passed:
+            raise PreflightFailed([report])
+        checked[name] = (report, page_tac(printed[name].pdf, images))
+    return Common(screen, printed, proofs, office, checked)
 
 
 def proof_pngs(pdf: bytes, pages: list[int] | None = None):
@@ -87,15 +100,29 @@ def dong_editions(content: Content, production: Production, dongs: list[Dong],
     """The files of several 동 editions (see :func:`dong_edition`), of ``products`` only,
     their print files preflighted together (one Ghostscript run). Raises
     PreflightFailed if one fails."""
-    from leaflets.preflight import CMYKRasters, preflight_many
+    from leaflets.compose import crop, parsed, slot_box
+    from leaflets.preflight import CMYKRasters, Parts, RasterError, preflight_many
 
     prints = [_draw_print(content, dong, renderer, common, products) for dong in dongs]
-    printed = [(pdf, f"{dong.slug}/print/{name}.pdf", common.print[name].bleed_mm)
-               for dong, pdfs in zip(dongs, prints, strict=True)
-               for name, (pdf, _) in pdfs.items()]
-    with CMYKRasters([pdf for pdf, _, _ in printed]) as rasters:  # Ghostscript works meanwhile
+    printed, blocks = [], []
+    for dong, pdfs in zip(dongs, prints, strict=True):
+        for name, (pdf, overlay) in pdfs.items():
+            printed.append((pdf, f"{dong.slug}/print/{name}.pdf", common.print[name].bleed_mm))
+            index = PRODUCTS[name].dong_page - 1
+            box = slot_box(parsed(common.print[name].pdf).pages[index],
+                           common.print[name].slot_px)
+            blocks.append((name, index + 1, box, crop(overlay, index, box)))
+    # The files are checked by parts (preflight.Parts): the common pages were checked
+    # once; here each block is drawn alone in its slot, all in one Ghostscript run.
+    with CMYKRasters([block for *_, block in blocks]) as rasters:  # it works meanwhile
         screens = [_draw_screen(content, dong, renderer, common, products) for dong in dongs]
-        reports = preflight_many(printed, url=content.service.url, rasters=rasters)
+        try:
+            parts = [Parts(*common.checked[name], ((page, image, box),))
+                     for (name, page, box, _), (image,) in zip(blocks, rasters.result(),
+                                                               strict=True)]
+        except RasterError:  # every file then reports what it could not check
+            parts = None
+        reports = preflight_many(printed, url=content.service.url, parts=parts)
     failed = [report for report in reports if not report.passed]
     if failed:
         raise PreflightFailed(failed)

@@ -9,6 +9,7 @@ CMYK rasterisation for ink coverage (Ghostscript's ``tiff32nc`` device).
 
 from __future__ import annotations
 
+import functools
 import io
 import shutil
 import subprocess
@@ -75,6 +76,24 @@ class Report:
         return [check for check in CHECKS if self.failures(check)]
 
 
+@dataclass(frozen=True)
+class Parts:
+    """A print file stamped from parts checked on their own (a 동 edition): the common
+    pages' report and highest ink per page, and the 동 block rasterised in its slot.
+
+    Ink is checked by parts, as variable-data printing checks a page template once
+    and each variable element alone: the block is drawn over paper the common page
+    leaves blank, with normal blending and no overprint, so no point of the file
+    carries more ink than the larger of the two. The QR code is the common page's:
+    the block's slot cannot overlap it (the renderer refuses a layout where it does).
+    """
+
+    common: Report
+    common_tac: tuple[float, ...]  # highest total ink, %, per page inside the BleedBox
+    blocks: tuple[tuple[int, object, tuple[float, float, float, float]], ...]
+    # (page, CMYK raster of the slot, slot box in points: left, bottom, right, top)
+
+
 @dataclass
 class _Doc:
     """One PDF opened for every check."""
@@ -102,9 +121,14 @@ class _Doc:
 
 
 def preflight_many(pdfs: list[tuple[bytes, str, float]], url: str | None = None,
-                   rasters: CMYKRasters | None = None) -> list[Report]:
+                   rasters: CMYKRasters | None = None,
+                   parts: list[Parts] | None = None) -> list[Report]:
     """Preflight several (pdf, name, bleed_mm) at once: one Ghostscript run for all
-    (``rasters``, if the caller started it earlier to work while it runs)."""
+    (``rasters``, if the caller started it earlier to work while it runs), or, for
+    files stamped from checked ``parts``, none."""
+    if parts is not None:
+        return [preflight(pdf, name, bleed_mm=bleed, url=url, parts=part)
+                for (pdf, name, bleed), part in zip(pdfs, parts, strict=True)]
     try:
         rasters = (rasters or CMYKRasters([pdf for pdf, _, _ in pdfs])).result()
     except (RasterError, PyPdfError, ValueError):
@@ -114,8 +138,10 @@ def preflight_many(pdfs: list[tuple[bytes, str, float]], url: str | None = None,
 
 
 def preflight(pdf: bytes, name: str = "", *, bleed_mm: float = 3.0, safe_mm: float = 3.0,
-              url: str | None = None, rasters: list | None = None) -> Report:
-    """Run every check on ``pdf``; ``url`` is what each QR code must open."""
+              url: str | None = None, rasters: list | None = None,
+              parts: Parts | None = None) -> Report:
+    """Run every check on ``pdf``; ``url`` is what each QR code must open. With
+    ``parts``, ink and QR code are checked by the file's parts (see :class:`Parts`)."""
     try:
         reader = PdfReader(io.BytesIO(pdf), strict=False)
         pages = len(reader.pages)
@@ -129,6 +155,8 @@ def preflight(pdf: bytes, name: str = "", *, bleed_mm: float = 3.0, safe_mm: flo
     try:
         findings = []
         for key, check in _CHECK_FUNCTIONS.items():
+            if parts is not None and key in _BY_PARTS:
+                check = functools.partial(_BY_PARTS[key], parts=parts)
             results = list(check(doc))
             findings.extend(results or [Finding(key, True, "문서", "이상 없음")])
     finally:
@@ -340,28 +368,77 @@ class CMYKRasters:
             self.close()
 
 
-def _tac_page(doc, number, image):
+def _bleed_area(doc, number, image):
+    """The part of a page raster inside the BleedBox, and the BleedBox."""
     media = _box(doc.reader.pages[number - 1], "/MediaBox")
     bleed = doc.bleed_box(number)
     scale = TAC_DPI / 72
     crop = (round((bleed[0] - media[0]) * scale), round((media[3] - bleed[3]) * scale),
             round((bleed[2] - media[0]) * scale), round((media[3] - bleed[1]) * scale))
-    area = image.crop(crop)
-    c, m, y, k = area.split()
-    total = ImageMath.lambda_eval(lambda a: a["c"] + a["m"] + a["y"] + a["k"],
-                                  c=c, m=m, y=y, k=k)
+    return image.crop(crop), bleed
+
+
+def _total_ink(image):
+    c, m, y, k = image.split()
+    return ImageMath.lambda_eval(lambda a: a["c"] + a["m"] + a["y"] + a["k"],
+                                 c=c, m=m, y=y, k=k)
+
+
+def page_tac(pdf: bytes, images: list) -> tuple[float, ...]:
+    """Highest total ink (%) inside each page's BleedBox, from CMYK ``images`` of ``pdf``."""
+    doc = _Doc(pdf, PdfReader(io.BytesIO(pdf), strict=False), None, 0, 0, None)
+    return tuple(_total_ink(_bleed_area(doc, number, image)[0]).getextrema()[1] * 100 / 255
+                 for number, image in enumerate(images, start=1))
+
+
+def _tac_page(doc, number, image):
+    area, bleed = _bleed_area(doc, number, image)
+    yield from _over_limit(doc, number, area, (bleed[0], bleed[3]))
+
+
+def _over_limit(doc, number, area, origin):
+    """A failing finding if ``area`` (a CMYK raster whose top-left corner is at
+    ``origin`` in points) carries more than MAX_TAC anywhere."""
+    total = _total_ink(area)
     highest = total.getextrema()[1]
     limit = MAX_TAC * 255 / 100
     if highest > limit + 1:
+        scale = TAC_DPI / 72
         over = ImageMath.lambda_eval(lambda a: (a["t"] > limit + 1) * 255, t=total).convert("L")
         left, top, right, bottom = over.getbbox()
         trim = doc.trim_box(number)
-        x = (left / scale + bleed[0] - trim[0]) / PT_PER_MM
-        y_mm = (top / scale - (trim[3] - bleed[3])) / PT_PER_MM
+        x = (left / scale + origin[0] - trim[0]) / PT_PER_MM
+        y_mm = (top / scale + trim[3] - origin[1]) / PT_PER_MM
         yield Finding("tac", False, f"{number}쪽",
                       f"잉크 총량 {highest * 100 / 255:.0f}% (재단선 기준 x {x:.1f} mm, "
                       f"y {y_mm:.1f} mm, 영역 {(right - left) / scale / PT_PER_MM:.1f}×"
                       f"{(bottom - top) / scale / PT_PER_MM:.1f} mm)")
+
+
+def _tac_by_parts(doc, parts: Parts):
+    """Ink of a stamped file: the common page's maximum and the block's, each measured."""
+    yield from parts.common.failures("tac")
+    blocks = {number: (image, box) for number, image, box in parts.blocks}
+    for number, common in enumerate(parts.common_tac, start=1):
+        if number not in blocks:
+            continue
+        image, box = blocks[number]
+        failures = list(_over_limit(doc, number, image, (box[0], box[3])))
+        yield from failures
+        if not failures and common <= MAX_TAC + 0.5:
+            block = _total_ink(image).getextrema()[1] * 100 / 255
+            yield Finding("tac", True, f"{number}쪽",
+                          f"최대 {max(common, block):.0f}% (공통 부분 {common:.0f}%, "
+                          f"동 안내 {block:.0f}%: 부분별로 측정)")
+
+
+def _qr_by_parts(doc, parts: Parts):
+    """The QR code of a stamped file is the common page's, read there."""
+    failures = parts.common.failures("qr")
+    yield from failures
+    if not failures:
+        yield Finding("qr", True, "문서",
+                      "공통 부분에서 읽음, 주소 일치 (동 안내 자리와 겹치지 않음)")
 
 
 def check_small_text(doc):
@@ -448,6 +525,9 @@ _CHECK_FUNCTIONS = {
     "qr": check_qr,
     "safe_margin": check_safe_margin,
 }
+
+
+_BY_PARTS = {"tac": _tac_by_parts, "qr": _qr_by_parts}
 
 
 def format_report(report: Report, limit: int = 5) -> str:

@@ -10,13 +10,14 @@ import pypdf
 import pytest
 from PIL import Image, ImageChops
 
-from leaflets.build import build
+from leaflets.build import PreflightFailed, build
+from leaflets.compose import crop, slot_box
 from leaflets.dongs import load_dongs
 from leaflets.editions import dong_edition, make_common
 from leaflets.errors import DataError
 from leaflets.impose.pdf import impose
 from leaflets.impose.plan import plan_office
-from leaflets.preflight import preflight
+from leaflets.preflight import Parts, cmyk_rasters, page_tac, preflight
 from leaflets.production import load_production
 from leaflets.products import PRODUCTS
 from leaflets.project import DEFAULT_DATA, DEFAULT_PRODUCTION
@@ -41,14 +42,14 @@ def edition(tmp_path_factory, renderer, default_content):
     files = {path.removeprefix("dongs/옥수동/"): data
              for path, (_, data) in dong_edition(default_content, production, dong, renderer,
                                                  common)}
-    return files, dong
+    return files, dong, common
 
 
 @pytest.mark.parametrize("name", list(PRODUCTS))
 @pytest.mark.parametrize("mode", ["screen", "print"])
 def test_stamped_pages_look_like_the_whole_render(edition, renderer, default_content, name,
                                                   mode):
-    files, dong = edition
+    files, dong, _ = edition
     stamped = files[f"{name}.pdf" if mode == "screen" else f"print/{name}.pdf"]
     whole = renderer.render(default_content, name, mode, dong).pdf
     for number, (a, b) in enumerate(zip(rasterize(stamped, 150), rasterize(whole, 150),
@@ -64,7 +65,7 @@ def test_stamped_pages_look_like_the_whole_render(edition, renderer, default_con
 
 def test_stamped_print_files_pass_preflight_and_name_the_dong_in_the_slug(edition,
                                                                            default_content):
-    files, _ = edition
+    files, _, _ = edition
     for name in PRODUCTS:
         pdf = files[f"print/{name}.pdf"]
         report = preflight(pdf, name, url=default_content.service.url)
@@ -76,7 +77,7 @@ def test_stamped_print_files_pass_preflight_and_name_the_dong_in_the_slug(editio
 def test_the_dong_block_is_tagged_for_screen_readers(edition):
     """Every marked-content sequence of the stamped block belongs to a structure element
     of the document, through the Form XObject's entry in the parent tree."""
-    files, _ = edition
+    files, _, _ = edition
     for name, product in PRODUCTS.items():
         reader = pypdf.PdfReader(io.BytesIO(files[f"{name}.pdf"]))
         page = reader.pages[product.dong_page - 1]
@@ -119,7 +120,7 @@ def test_a_dong_built_alone_is_byte_identical_to_the_same_dong_built_with_all(
 def test_office_sheets_carry_the_block_on_every_copy_and_only_there(edition):
     """The office sheet is the common sheet with the 동's block drawn at each copy's
     slot (a 4-up pocket back shows it four times; its front, which has no slot, never)."""
-    files, _ = edition
+    files, _, _ = edition
     expected = {"poster-a4": [1], "pocket": [0, 4]}
     for name, per_side in expected.items():
         sides = read_pages(files[f"office/{name}-A4.pdf"])
@@ -130,7 +131,7 @@ def test_office_sheets_carry_the_block_on_every_copy_and_only_there(edition):
 @pytest.mark.parametrize("name", list(PRODUCTS))
 def test_office_sheets_look_like_sheets_imposed_from_the_whole_render(edition, renderer,
                                                                       default_content, name):
-    files, dong = edition
+    files, dong, _ = edition
     production = load_production(DEFAULT_PRODUCTION)
     (run,) = [run for run in production.runs if run.product == name]
     plan = plan_office(run, production.office_sheet, default_content.trim_mm(name))
@@ -168,7 +169,7 @@ def _subsets(resources, found):
 def test_each_font_subset_in_a_stamped_file_has_its_own_name(edition):
     """Common pages and overlay embed different subsets of the same font: one name for
     two subsets would let a RIP draw the block's text with the wrong glyphs."""
-    files, _ = edition
+    files, _, _ = edition
     for path in ("print/pocket.pdf", "pocket.pdf", "office/pocket-A4.pdf"):
         subsets = {}
         for page in pypdf.PdfReader(io.BytesIO(files[path])).pages:
@@ -186,3 +187,45 @@ def test_an_input_error_in_a_worker_arrives_with_its_type_and_fields(tmp_path):
               dong_names=("옥수동",), jobs=2)
     assert caught.value.field == "옥수동.image" and "ppi" in str(caught.value)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", list(PRODUCTS))
+def test_ink_checked_by_parts_matches_a_raster_of_the_whole_file(edition, renderer,
+                                                                 default_content, name):
+    files, dong, common = edition
+    stamped = files[f"print/{name}.pdf"]
+    index = PRODUCTS[name].dong_page - 1
+    base = common.print[name]
+    overlay = renderer.render_product(default_content, PRODUCTS[name], "print", dong,
+                                      edition="overlay", slot=base.slot_px).pdf
+    box = slot_box(pypdf.PdfReader(io.BytesIO(base.pdf)).pages[index], base.slot_px)
+    ((block,),) = cmyk_rasters([crop(overlay, index, box)])
+    report = preflight(stamped, name, url=default_content.service.url,
+                       parts=Parts(*common.checked[name], ((index + 1, block, box),)))
+    (summary,) = [f for f in report.findings if f.check == "tac" and f.ok]
+    by_parts = float(re.search(r"최대 (\d+)%", summary.detail).group(1))
+    whole = page_tac(stamped, cmyk_rasters([stamped])[0])[index]
+    assert abs(by_parts - whole) <= 1, (summary.detail, whole)
+    assert "동 안내 0%" not in summary.detail  # the raster of the slot holds the block
+
+
+def test_too_much_ink_in_a_dong_picture_is_found_where_a_whole_raster_finds_it(
+        tmp_path, renderer, default_content):
+    Image.new("CMYK", (400, 400), (255, 255, 255, 255)).save(tmp_path / "logo.jpg",
+                                                             quality=95)
+    (tmp_path / "dongs.toml").write_text('[[dongs]]\nname = "옥수동"\nimage = "logo.jpg"\n',
+                                         encoding="utf-8")
+    with pytest.raises(PreflightFailed) as caught:
+        build(DEFAULT_DATA, tmp_path / "out", dongs_path=tmp_path / "dongs.toml",
+              dong_names=("옥수동",), jobs=1)
+    assert not (tmp_path / "out").exists()
+    dong = load_dongs(tmp_path / "dongs.toml").get("옥수동")
+    where = re.compile(r"x (-?[\d.]+) mm, y (-?[\d.]+) mm")
+    for report in caught.value.reports:
+        name = report.name.removeprefix("옥수동/print/").removesuffix(".pdf")
+        (found,) = report.failures("tac")
+        whole = renderer.render(default_content, name, "print", dong)
+        (expected,) = preflight(whole.pdf, name, url=default_content.service.url).failures("tac")
+        assert found.where == expected.where, (found, expected)
+        got, want = (tuple(map(float, where.search(f.detail).groups())) for f in (found, expected))
+        assert abs(got[0] - want[0]) <= 1 and abs(got[1] - want[1]) <= 1, (found, expected)
