@@ -23,7 +23,7 @@ from leaflets.cache import EditionCache, edition_key
 from leaflets.clock import build_date
 from leaflets.content import Content, load_content
 from leaflets.dongs import Dong, load_dongs
-from leaflets.editions import EditionPool, make_common
+from leaflets.editions import Delivered, Delivery, EditionPool, make_common
 from leaflets.errors import OutputError
 from leaflets.impose.plan import plan_office
 from leaflets.production import Production, load_production
@@ -97,7 +97,10 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
             common = make_common(content, production, renderer, screens or None, proofs)
             cache.put(common_key, common)
         # The workers start on the 동 editions while this process writes the 구's files.
-        with EditionPool(content, production, todo, renderer, common, jobs) as pool:
+        delivery = Delivery(str(staging.folder), str(cache.folder) if cache.folder else None,
+                            keys)
+        with EditionPool(content, production, todo, renderer, common, jobs,
+                         delivery) as pool:
             artifacts += staging.write_all(gu)
             del gu
             fresh = pool.editions()  # in the order of ``todo``
@@ -105,7 +108,11 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
             for done, (dong, _) in enumerate(selected, start=1):
                 if dong.name in rendering:
                     _, edition = next(fresh)
-                    cache.put(keys[dong.name], edition)
+                    if isinstance(edition, Delivered):  # written and cached by a worker
+                        artifacts += edition.artifacts
+                        edition = []
+                    else:
+                        cache.put(keys[dong.name], edition)
                 else:
                     edition = cache.get(keys[dong.name])
                     if edition is None:  # the cache entry went bad during the build
@@ -185,9 +192,8 @@ def render_files(content: Content, renderer: Renderer, rendered: dict | None = N
     ``rendered``, if given, receives each product's screen rendering. Raises
     PreflightFailed, after rendering everything, if any print file fails.
     """
-    from leaflets.editions import proof_pngs
     from leaflets.preflight import preflight_many
-    from leaflets.render import PROOF_DPI
+    from leaflets.render import PROOF_DPI, proof_pngs
 
     failed, printed = [], {}
     for name, product in PRODUCTS.items():

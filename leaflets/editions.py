@@ -52,6 +52,8 @@ def make_common(content: Content, production: Production, renderer: Renderer,
                 proofs: dict[tuple[str, int], bytes] | None = None) -> Common:
     """Render the common pages (``screen`` and ``proofs``: the 구's, when at hand)."""
     screen = screen or {name: renderer.render(content, name, "screen") for name in PRODUCTS}
+    from leaflets.render import proof_pngs
+
     if proofs is None:
         proofs = {(name, number): png for name in PRODUCTS
                   for number, png in enumerate(proof_pngs(screen[name].pdf), start=1)}
@@ -76,16 +78,6 @@ def make_common(content: Content, production: Production, renderer: Renderer,
             raise PreflightFailed([report])
         checked[name] = (report, page_tac(printed[name].pdf, images))
     return Common(screen, printed, proofs, office, checked)
-
-
-def proof_pngs(pdf: bytes, pages: list[int] | None = None):
-    """PNG proofs (bytes) of ``pdf``'s pages (1-based ``pages``, default all)."""
-    from leaflets.render import PROOF_DPI, rasterize
-
-    for image in rasterize(pdf, PROOF_DPI, pages=pages):
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG", dpi=(PROOF_DPI, PROOF_DPI), compress_level=3)
-        yield buffer.getvalue()
 
 
 def dong_edition(content: Content, production: Production, dong: Dong, renderer: Renderer,
@@ -147,7 +139,7 @@ def _draw_print(content, dong, renderer, common, products) -> dict[str, tuple[by
 def _draw_screen(content, dong, renderer, common, products) -> list:
     """A 동's screen files and their PNG proofs: [(path, Artifact, bytes)]."""
     from leaflets.compose import stamp
-    from leaflets.render import PROOF_DPI
+    from leaflets.render import PROOF_DPI, proof_pngs
 
     files = []
     for name in products:
@@ -232,9 +224,10 @@ class EditionPool:
     order as they finish. One edition, or ``jobs=1``, renders in-process.
     """
 
-    def __init__(self, content, production, dongs, renderer, common, jobs=None):
+    def __init__(self, content, production, dongs, renderer, common, jobs=None,
+                 delivery: Delivery | None = None):
         self.content, self.production, self.renderer = content, production, renderer
-        self.common = common
+        self.common, self.delivery = common, delivery
         self.dongs = dongs
         self.workers = min(jobs or os.cpu_count() or 1, max(len(dongs), len(PRODUCTS)))
         if not dongs:
@@ -257,7 +250,8 @@ class EditionPool:
                               for i in range(0, len(self.dongs), size)]
             else:  # fewer 동 than cores (one 동 changed): split each by product
                 self.tasks = [([dong], (name,)) for dong in self.dongs for name in PRODUCTS]
-            self.futures = [self.pool.submit(_editions_in_worker, *task) for task in self.tasks]
+            self.futures = [self.pool.submit(_editions_in_worker, *task, self.delivery)
+                            for task in self.tasks]
         return self
 
     def __exit__(self, *exc):
@@ -269,7 +263,8 @@ class EditionPool:
         return False
 
     def editions(self):
-        """Yield (dong, [(path, (Artifact, bytes))]) for every edition, in order."""
+        """Yield (dong, [(path, (Artifact, bytes))]) for every edition, in order, or
+        (dong, Delivered) for one a worker has written and cached itself."""
         yield from self._here() if self.pool is None else self._from_workers()
 
     def _here(self):
@@ -292,11 +287,47 @@ class EditionPool:
             if isinstance(editions, _Failure):
                 editions.throw()
             for dong, files in zip(chunk, editions, strict=True):
+                if isinstance(files, Delivered):
+                    yield dong, files
+                    continue
                 done = parts.setdefault(dong.name, [])
                 done += files
                 if len(products) == len(PRODUCTS) or {a.product for _, (a, _) in done} \
                         == set(PRODUCTS):
                     yield dong, _in_order(parts.pop(dong.name))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where a worker puts a whole edition itself: the staging folder of the build, and
+    the cache with each 동's key. The parent then receives only the artifacts."""
+
+    folder: str
+    cache: str | None
+    keys: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """An edition a worker has written into the staging folder (and the cache)."""
+
+    artifacts: tuple[Artifact, ...]
+
+
+def _deliver(delivery: Delivery, dong: Dong, files: list) -> Delivered:
+    from leaflets.cache import EditionCache
+    from leaflets.errors import OutputError
+
+    try:
+        for path, (_, data) in files:
+            target = os.path.join(delivery.folder, path)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as stream:
+                stream.write(data)
+    except OSError as error:
+        raise OutputError(f"출력 폴더에 쓸 수 없습니다: {error.strerror}") from None
+    EditionCache(delivery.cache).put(delivery.keys[dong.name], files)
+    return Delivered(tuple(artifact for _, (artifact, _) in files))
 
 
 @dataclass(frozen=True)
@@ -325,9 +356,13 @@ def _start_worker(content, production, common):
     gc.set_threshold(100_000, 50, 1000)
 
 
-def _editions_in_worker(dongs, products):
+def _editions_in_worker(dongs, products, delivery=None):
     try:
-        return dong_editions(_worker["content"], _worker["production"], dongs,
-                             _worker["renderer"], _worker["common"], products)
+        editions = dong_editions(_worker["content"], _worker["production"], dongs,
+                                 _worker["renderer"], _worker["common"], products)
+        if delivery is None or len(products) < len(PRODUCTS):
+            return editions  # parts of an edition: the parent puts them together
+        return [_deliver(delivery, dong, _in_order(files))
+                for dong, files in zip(dongs, editions, strict=True)]
     except LeafletsError as error:
         return _Failure(error)

@@ -90,3 +90,20 @@ def test_the_cache_keeps_only_the_most_recent_entries(tmp_path, data_file, monke
     monkeypatch.setattr("leaflets.cache.KEEP", 3)
     _build(tmp_path, data_file())  # the 구, the common pages and two 동: four entries
     assert len(list((tmp_path / "cache").glob("*.pickle"))) == 3
+
+
+def test_editions_cached_by_worker_processes_are_read_back(tmp_path, data_file):
+    data = data_file()
+    dongs = tmp_path / "dongs.toml"
+    dongs.write_text(DONGS.format(oksu="안내") + '\n[[dongs]]\nname = "용답동"\n',
+                     encoding="utf-8")
+    build(data, tmp_path / "dist", dongs_path=dongs, all_dongs=True, jobs=2,
+          cache_dir=tmp_path / "cache")  # three 동 over two workers: whole editions
+    entries = {p.name: p.stat().st_ino for p in (tmp_path / "cache").glob("*.pickle")}
+    assert len(entries) == 5  # the 구, the common pages, three 동
+    result = build(data, tmp_path / "again", dongs_path=dongs, all_dongs=True, jobs=2,
+                   cache_dir=tmp_path / "cache")
+    # Nothing was rendered again: a new entry would replace its file (a new inode).
+    assert {p.name: p.stat().st_ino for p in (tmp_path / "cache").glob("*.pickle")} == entries
+    assert _files(tmp_path / "again") == _files(tmp_path / "dist")
+    assert {a.dong for a in result.artifacts} == {None, "옥수동", "송정동", "용답동"}

@@ -178,3 +178,22 @@ def test_content_that_does_not_fit_fails_naming_product_and_page(renderer, produ
     assert raised.value.product == product
     assert raised.value.page == page
     assert f"'{product}' {page}쪽" in str(raised.value)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L"])
+def test_png_proofs_read_back_pixel_for_pixel_with_their_dpi(mode):
+    from PIL import Image, ImageChops
+
+    from leaflets.render import png_bytes
+
+    image = Image.new("RGB", (37, 23), (255, 255, 255))
+    for x in range(37):
+        image.putpixel((x, x % 23), (x * 7 % 256, 200 - x, 90))
+    image = image.convert(mode)
+    with Image.open(io.BytesIO(png_bytes(image, 150))) as back:
+        back.load()
+        assert back.format == "PNG" and back.size == image.size
+        assert round(back.info["dpi"][0]) == 150
+        expected = image if mode != "L" else image.convert("RGB")
+        assert back.mode == expected.mode
+        assert ImageChops.difference(back, expected).getbbox() is None
