@@ -197,3 +197,24 @@ def test_png_proofs_read_back_pixel_for_pixel_with_their_dpi(mode):
         expected = image if mode != "L" else image.convert("RGB")
         assert back.mode == expected.mode
         assert ImageChops.difference(back, expected).getbbox() is None
+
+
+@pytest.mark.parametrize("name", ["poster-a4", "pocket"])
+@pytest.mark.parametrize("mode", ["screen", "print"])
+def test_the_reused_stylesheet_lays_out_as_the_page_own_style(renderer, default_content,
+                                                              name, mode):
+    """Stylesheets are parsed once and passed to WeasyPrint apart from the page: the
+    result must be the page WeasyPrint makes from the <style> inside it."""
+    import weasyprint
+    from PIL import ImageChops
+
+    from leaflets.products import PRODUCTS
+    from leaflets.project import ROOT
+    from leaflets.render import rasterize
+
+    html = renderer.html(default_content, PRODUCTS[name], mode)
+    inline = weasyprint.HTML(string=html, base_url=f"{ROOT}/", url_fetcher=renderer.fetcher
+                             ).render(font_config=renderer.fonts).write_pdf()
+    reused = renderer._layout(html).write_pdf()
+    for a, b in zip(rasterize(inline, 100), rasterize(reused, 100), strict=True):
+        assert ImageChops.difference(a, b).getbbox() is None, (name, mode)
