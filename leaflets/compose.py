@@ -53,10 +53,10 @@ class Draw:
     clip: str = "/MediaBox"
 
 
-def stamp(common: bytes, overlay: bytes, pages: list[int], seed: str) -> bytes:
-    """``common`` with ``overlay``'s page i drawn over its page i for i in ``pages``
-    (0-based); file identifier and XMP document ID derived from ``seed``."""
-    return stamper(common).write(overlay, [Draw(index, index) for index in pages], seed)
+def stamp(common: bytes, overlay: bytes, draws: list[Draw], seed: str) -> bytes:
+    """``common`` with ``draws`` of ``overlay``'s pages; file identifier and XMP
+    document ID derived from ``seed``."""
+    return stamper(common).write(overlay, draws, seed)
 
 
 class Stamper:

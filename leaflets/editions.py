@@ -93,25 +93,39 @@ def dong_editions(content: Content, production: Production, dongs: list[Dong],
     their print files preflighted together (one Ghostscript run). Raises
     PreflightFailed if one fails."""
     from leaflets.compose import crop, parsed, slot_box
-    from leaflets.preflight import CMYKRasters, Parts, RasterError, preflight_many
+    from leaflets.preflight import (
+        MAX_TAC,
+        CMYKRasters,
+        Parts,
+        RasterError,
+        ink_bound,
+        preflight_many,
+    )
 
     prints = [_draw_print(content, dong, renderer, common, products) for dong in dongs]
     printed, blocks = [], []
     for dong, pdfs in zip(dongs, prints, strict=True):
         for name, (pdf, overlay) in pdfs.items():
             printed.append((pdf, f"{dong.slug}/print/{name}.pdf", common.print[name].bleed_mm))
-            index = PRODUCTS[name].dong_page - 1
-            box = slot_box(parsed(common.print[name].pdf).pages[index],
+            page = PRODUCTS[name].dong_page
+            box = slot_box(parsed(common.print[name].pdf).pages[page - 1],
                            common.print[name].slot_px)
-            blocks.append((name, index + 1, box, crop(overlay, index, box)))
+            block = common.print[name].pages  # the overlay's last page: the block alone
+            bound = ink_bound(overlay, block)
+            if bound is not None and bound <= MAX_TAC:
+                blocks.append((name, page, box, bound, None))
+            else:  # a picture, say: measure it on a raster of the slot
+                blocks.append((name, page, box, None, crop(overlay, block, box)))
     # The files are checked by parts (preflight.Parts): the common pages were checked
-    # once; here each block is drawn alone in its slot, all in one Ghostscript run.
-    with CMYKRasters([block for *_, block in blocks]) as rasters:  # it works meanwhile
+    # once; each block is bounded by its colours or drawn alone in its slot, all of
+    # those in one Ghostscript run.
+    with CMYKRasters([pdf for *_, pdf in blocks if pdf]) as rasters:  # it works meanwhile
         screens = [_draw_screen(content, dong, renderer, common, products) for dong in dongs]
         try:
-            parts = [Parts(*common.checked[name], ((page, image, box),))
-                     for (name, page, box, _), (image,) in zip(blocks, rasters.result(),
-                                                               strict=True)]
+            images = iter(rasters.result())
+            parts = [Parts(*common.checked[name],
+                           ((page, next(images)[0] if pdf else None, box, bound),))
+                     for name, page, box, bound, pdf in blocks]
         except RasterError:  # every file then reports what it could not check
             parts = None
         reports = preflight_many(printed, url=content.service.url, parts=parts)
@@ -124,21 +138,23 @@ def dong_editions(content: Content, production: Production, dongs: list[Dong],
 
 def _draw_print(content, dong, renderer, common, products) -> dict[str, tuple[bytes, bytes]]:
     """A 동's print files, not yet preflighted, and their overlays."""
-    from leaflets.compose import stamp
+    from leaflets.compose import Draw, stamp
 
     prints = {}
     for name in products:
         base = common.print[name]
         overlay = renderer.render_product(content, PRODUCTS[name], "print", dong,
                                           edition="overlay", slot=base.slot_px)
-        prints[name] = (stamp(base.pdf, overlay.pdf, list(range(base.pages)),
+        block = Draw(PRODUCTS[name].dong_page - 1, base.pages)  # after one slug per page
+        draws = [Draw(index, index) for index in range(base.pages)] + [block]
+        prints[name] = (stamp(base.pdf, overlay.pdf, draws,
                               f"{content.sha256}:{name}:print:{dong.name}"), overlay.pdf)
     return prints
 
 
 def _draw_screen(content, dong, renderer, common, products) -> list:
     """A 동's screen files and their PNG proofs: [(path, Artifact, bytes)]."""
-    from leaflets.compose import stamp
+    from leaflets.compose import Draw, stamp
     from leaflets.render import PROOF_DPI, proof_pngs
 
     files = []
@@ -146,7 +162,7 @@ def _draw_screen(content, dong, renderer, common, products) -> list:
         product, base = PRODUCTS[name], common.screen[name]
         overlay = renderer.render_product(content, product, "screen", dong,
                                           edition="overlay", slot=base.slot_px)
-        pdf = stamp(base.pdf, overlay.pdf, [product.dong_page - 1],
+        pdf = stamp(base.pdf, overlay.pdf, [Draw(product.dong_page - 1, 0)],
                     f"{content.sha256}:{name}:screen:{dong.name}")
         files.append((f"{name}.pdf", Artifact(name, "proof-pdf", f"{name}.pdf", sha256(pdf),
                                               base.pages, base.trim_mm), pdf))
@@ -182,9 +198,10 @@ def _finish(content, production, dong, files, prints, common, products):
         piece = content.trim_mm(run.product)
         plan = plan_office(run, production.office_sheet, piece)
         overlay = prints[run.product][1]
-        block = PRODUCTS[run.product].dong_page - 1  # other overlay pages: slug only
-        draws = [Draw(side, page, matrix, clip_box(plan)) for side, page, matrix
-                 in placements(plan, PdfReader(io.BytesIO(overlay)).pages) if page == block]
+        pages = PdfReader(io.BytesIO(overlay)).pages
+        block = len(pages) - 1  # the overlay's last page: the block alone, no slug
+        draws = [Draw(side, block, matrix, clip_box(plan)) for side, page, matrix
+                 in placements(plan, pages) if page == PRODUCTS[run.product].dong_page - 1]
         pdf = stamper(common.office[run.product]).write(
             overlay, draws, f"{content.sha256}:{run.product}:office:{dong.name}")
         path = f"office/{run.product}-{production.office_sheet.name}.pdf"

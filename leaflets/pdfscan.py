@@ -78,10 +78,12 @@ class Scan:
     fonts: list[tuple[int, str, dict]] = field(default_factory=list)  # page, name, font dict
 
 
-def scan(reader: PdfReader) -> Scan:
-    """Interpret every page of ``reader``."""
+def scan(reader: PdfReader, pages: list[int] | None = None) -> Scan:
+    """Interpret every page of ``reader`` (or the 1-based ``pages``)."""
     result = Scan()
     for number, page in enumerate(reader.pages, start=1):
+        if pages is not None and number not in pages:
+            continue
         resources = _resolve(page.get("/Resources")) or {}
         contents = _resolve(page.get("/Contents"))
         if contents is not None:

@@ -90,8 +90,56 @@ class Parts:
 
     common: Report
     common_tac: tuple[float, ...]  # highest total ink, %, per page inside the BleedBox
-    blocks: tuple[tuple[int, object, tuple[float, float, float, float]], ...]
-    # (page, CMYK raster of the slot, slot box in points: left, bottom, right, top)
+    blocks: tuple[tuple[int, object, tuple[float, float, float, float], float | None], ...]
+    # (page, CMYK raster of the slot or None, slot box in points: left, bottom, right,
+    #  top, and the block's ink_bound when no raster was needed)
+
+
+def ink_bound(pdf: bytes, index: int) -> float | None:
+    """An upper bound of the total ink (%) anywhere on page ``index`` (0-based) of
+    ``pdf``, from the colour values its content sets: with normal blending and no
+    overprint no point carries more than the richest colour painted. None when the
+    values cannot bound it (images, shadings, patterns, overprint, blend modes, RGB
+    or other colour spaces): then it must be measured on a raster."""
+    reader = PdfReader(io.BytesIO(pdf), strict=False)
+    if not _plain_blending(reader.pages[index].get("/Resources")):
+        return None
+    highest = 100.0  # the initial fill colour is black
+    for use in scan(reader, pages=[index + 1]).colours:
+        family, values = use.space.family, use.values
+        if use.what in ("Image", "인라인 이미지", "음영(shading)") or family == "/Pattern":
+            return None
+        if not values:
+            continue  # a colour space chosen; its values come with the next operator
+        if family in CMYK_SPACES or (family == "/ICCBased" and use.space.components == 4):
+            total = sum(values) * 100
+        elif family in GRAY_SPACES or (family == "/ICCBased" and use.space.components == 1):
+            total = (1 - values[0]) * 100
+        elif family == "/Separation":
+            total = values[0] * (400 if use.space.name == "/All" else 100)
+        else:
+            return None
+        highest = max(highest, total)
+    return highest
+
+
+def _plain_blending(resources, seen=None) -> bool:
+    """No overprint and no blend mode but Normal, in ``resources`` and its forms."""
+    seen = set() if seen is None else seen
+    resources = resources.get_object() if resources is not None else {}
+    for state in (resources.get("/ExtGState") or {}).values():
+        state = state.get_object()
+        if state.get("/OP") or state.get("/op") or str(state.get("/BM", "/Normal")) \
+                not in ("/Normal", "/Compatible"):
+            return False
+    for xobject in (resources.get("/XObject") or {}).values():
+        key = getattr(xobject, "idnum", None)
+        xobject = xobject.get_object()
+        if xobject.get("/Subtype") == "/Form" and key not in seen:
+            seen.add(key)
+            if not _plain_blending(xobject.get("/Resources"), seen):
+                return False
+    return True
 
 
 @dataclass
@@ -306,7 +354,9 @@ class CMYKRasters:
     waits for it and returns each file's pages as images."""
 
     def __init__(self, pdfs: list[bytes]):
-        self.error, self.process = None, None
+        self.error, self.process, self.counts = None, None, []
+        if not pdfs:
+            return  # nothing to draw: no Ghostscript at all
         gs = shutil.which("gs")
         if gs is None:
             self.error = RasterError("Ghostscript(gs)가 없어 잉크 총량을 잴 수 없습니다")
@@ -347,6 +397,8 @@ class CMYKRasters:
     def result(self) -> list[list]:
         if self.error is not None:
             raise self.error
+        if not self.counts:
+            return []
         if self.process is None:
             raise RasterError("Ghostscript 실행이 이미 끝났습니다")
         try:
@@ -418,18 +470,27 @@ def _over_limit(doc, number, area, origin):
 def _tac_by_parts(doc, parts: Parts):
     """Ink of a stamped file: the common page's maximum and the block's, each measured."""
     yield from parts.common.failures("tac")
-    blocks = {number: (image, box) for number, image, box in parts.blocks}
+    blocks = {number: (image, box, bound) for number, image, box, bound in parts.blocks}
     for number, common in enumerate(parts.common_tac, start=1):
         if number not in blocks:
             continue
-        image, box = blocks[number]
-        failures = list(_over_limit(doc, number, image, (box[0], box[3])))
-        yield from failures
-        if not failures and common <= MAX_TAC + 0.5:
-            block = _total_ink(image).getextrema()[1] * 100 / 255
+        image, box, bound = blocks[number]
+        if image is None:  # bounded by the colour values it uses
+            if bound > MAX_TAC + 0.5:
+                yield Finding("tac", False, f"{number}쪽",
+                              f"동 안내의 색이 잉크 총량 {bound:.0f}% 입니다")
+                continue
+            block, how = bound, "이하: 쓰인 색 값으로 계산"
+        else:
+            failures = list(_over_limit(doc, number, image, (box[0], box[3])))
+            yield from failures
+            if failures:
+                continue
+            block, how = _total_ink(image).getextrema()[1] * 100 / 255, ": 그 자리만 측정"
+        if common <= MAX_TAC + 0.5:
             yield Finding("tac", True, f"{number}쪽",
                           f"최대 {max(common, block):.0f}% (공통 부분 {common:.0f}%, "
-                          f"동 안내 {block:.0f}%: 부분별로 측정)")
+                          f"동 안내 {block:.0f}%{how})")
 
 
 def _qr_by_parts(doc, parts: Parts):

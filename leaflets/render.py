@@ -160,7 +160,14 @@ class Renderer:
                                           slot=slot))
         if self.fetcher.refused:
             raise LeafletsError(f"허용되지 않은 파일 요청: {', '.join(self.fetcher.refused)}")
-        slot_px = _check_fits(document, product, dong)
+        slot_pages = None  # which product page each page is, for the slot check
+        if edition == "overlay":  # the slug pages (print), then the block page
+            slot_pages = [None] * (len(product.pages) if mode == "print" else 0)
+            slot_pages.append(product.dong_page)
+        slot_px = _check_fits(document, product, dong, slot_pages)
+        if slot_pages is not None and len(document.pages) != len(slot_pages):
+            raise LeafletsError(f"{product.name}: 동 덧씌움 쪽 수가 {len(document.pages)}쪽 "
+                                f"(예상 {len(slot_pages)}쪽) 입니다")
         bleed = content.bleed_mm(product.name) if mode == "print" else 0.0
         seed = f"{content.sha256}:{product.name}:{mode}:{dong.name if dong else ''}:{edition}"
         pdf = _write(document, MODES[mode], finisher(bleed) if mode == "print" else None, seed)
@@ -335,11 +342,14 @@ def _won_formatter(free_label):
     return won
 
 
-def _check_fits(document, product: Product, dong: Dong | None = None):
+def _check_fits(document, product: Product, dong: Dong | None = None, slot_pages=None):
     """Fail unless the content fills exactly the product's pages, inside the safe area,
     with the 동 block inside its slot and nothing else in it. Return the slot
-    (x, y, width, height in CSS px)."""
-    expected = len(product.pages)
+    (x, y, width, height in CSS px). ``slot_pages`` says which product page each
+    page of an overlay stands for (None: a page without the slot)."""
+    if slot_pages is None:
+        slot_pages = list(range(1, len(product.pages) + 1))
+    expected = len(slot_pages)
     slot = None
     if len(document.pages) > expected:
         raise ContentOverflowError(
@@ -354,11 +364,12 @@ def _check_fits(document, product: Product, dong: Dong | None = None):
                     or box.position_x + box.width > right + 0.5
                     or box.position_y + box.height > bottom + 0.5):
                 raise ContentOverflowError(
-                    product.name, number,
+                    product.name, slot_pages[number - 1] or number,
                     f"'{_describe(box)}'이(가) 재단선 안쪽 "
                     f"{product.safe_mm:g} mm 여백을 벗어났습니다",
                 )
-        slot = _check_slot(page._page_box, product, number, dong) or slot
+        if slot_pages[number - 1] is not None:
+            slot = _check_slot(page._page_box, product, slot_pages[number - 1], dong) or slot
     return slot
 
 

@@ -9,15 +9,16 @@ import re
 import pypdf
 import pytest
 from PIL import Image, ImageChops
+from pypdf.generic import BooleanObject, DecodedStreamObject, DictionaryObject, NameObject
 
 from leaflets.build import PreflightFailed, build
 from leaflets.compose import crop, slot_box
-from leaflets.dongs import load_dongs
+from leaflets.dongs import Dong, load_dongs
 from leaflets.editions import dong_edition, make_common
 from leaflets.errors import DataError
 from leaflets.impose.pdf import impose
 from leaflets.impose.plan import plan_office
-from leaflets.preflight import Parts, cmyk_rasters, page_tac, preflight
+from leaflets.preflight import Parts, cmyk_rasters, ink_bound, page_tac, preflight
 from leaflets.production import load_production
 from leaflets.products import PRODUCTS
 from leaflets.project import DEFAULT_DATA, DEFAULT_PRODUCTION
@@ -81,8 +82,8 @@ def test_the_dong_block_is_tagged_for_screen_readers(edition):
     for name, product in PRODUCTS.items():
         reader = pypdf.PdfReader(io.BytesIO(files[f"{name}.pdf"]))
         page = reader.pages[product.dong_page - 1]
-        form = page["/Resources"]["/XObject"][f"/LeafletsDong{product.dong_page - 1}"]
-        form = form.get_object()
+        (form,) = [x.get_object() for key, x in page["/Resources"]["/XObject"].items()
+                   if key.startswith("/LeafletsDong")]
         mcids = {int(m) for m in re.findall(rb"/MCID (\d+)", form.get_data())}
         assert mcids, name
         tree = reader.trailer["/Root"]["/StructTreeRoot"]
@@ -199,9 +200,10 @@ def test_ink_checked_by_parts_matches_a_raster_of_the_whole_file(edition, render
     overlay = renderer.render_product(default_content, PRODUCTS[name], "print", dong,
                                       edition="overlay", slot=base.slot_px).pdf
     box = slot_box(pypdf.PdfReader(io.BytesIO(base.pdf)).pages[index], base.slot_px)
-    ((block,),) = cmyk_rasters([crop(overlay, index, box)])
+    block_page = len(PRODUCTS[name].pages)  # after the slug pages
+    ((block,),) = cmyk_rasters([crop(overlay, block_page, box)])
     report = preflight(stamped, name, url=default_content.service.url,
-                       parts=Parts(*common.checked[name], ((index + 1, block, box),)))
+                       parts=Parts(*common.checked[name], ((index + 1, block, box, None),)))
     (summary,) = [f for f in report.findings if f.check == "tac" and f.ok]
     by_parts = float(re.search(r"최대 (\d+)%", summary.detail).group(1))
     whole = page_tac(stamped, cmyk_rasters([stamped])[0])[index]
@@ -229,3 +231,47 @@ def test_too_much_ink_in_a_dong_picture_is_found_where_a_whole_raster_finds_it(
         assert found.where == expected.where, (found, expected)
         got, want = (tuple(map(float, where.search(f.detail).groups())) for f in (found, expected))
         assert abs(got[0] - want[0]) <= 1 and abs(got[1] - want[1]) <= 1, (found, expected)
+
+
+@pytest.mark.parametrize("name", list(PRODUCTS))
+def test_a_block_without_pictures_is_bounded_by_its_colours(edition, renderer,
+                                                           default_content, name):
+    """Without a picture the block's ink is bounded by the colours it sets: the bound
+    is what a raster of its slot measures, never less."""
+    _, _, common = edition
+    base, block_page = common.print[name], len(PRODUCTS[name].pages)
+    box = slot_box(pypdf.PdfReader(io.BytesIO(base.pdf)).pages[PRODUCTS[name].dong_page - 1],
+                   base.slot_px)
+    plain = Dong(name="옥수동", desk="1층 3번 창구", message="온라인으로 편하게 발급받으세요")
+    overlay = renderer.render_product(default_content, PRODUCTS[name], "print", plain,
+                                      edition="overlay", slot=base.slot_px).pdf
+    ((raster,),) = cmyk_rasters([crop(overlay, block_page, box)])
+    measured = page_tac(crop(overlay, block_page, box), [raster])[0]
+    bound = ink_bound(overlay, block_page)
+    assert measured > 0 and measured - 0.5 <= bound <= measured + 1, (bound, measured)
+    pictured = edition[1]  # the fixture's 옥수동 has a picture: it must be measured
+    assert ink_bound(renderer.render_product(
+        default_content, PRODUCTS[name], "print", pictured, edition="overlay",
+        slot=base.slot_px).pdf, block_page) is None
+
+
+def _page_pdf(content: bytes, resources: dict | None = None) -> bytes:
+    writer = pypdf.PdfWriter()
+    page = writer.add_blank_page(100, 100)
+    stream = DecodedStreamObject()
+    stream.set_data(content)
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    if resources:
+        page[NameObject("/Resources")] = DictionaryObject(resources)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def test_the_colour_bound_sees_rich_black_and_gives_up_on_overprint():
+    assert ink_bound(_page_pdf(b"0.2 0.1 0 1 k 0 0 10 10 re f"), 0) == pytest.approx(130)
+    assert ink_bound(_page_pdf(b"1 1 1 1 k 0 0 10 10 re f"), 0) == pytest.approx(400)
+    assert ink_bound(_page_pdf(b"0 0 1 rg 0 0 10 10 re f"), 0) is None  # RGB: unknown ink
+    overprint = {NameObject("/ExtGState"): DictionaryObject({NameObject("/G0"): DictionaryObject(
+        {NameObject("/OP"): BooleanObject(True), NameObject("/op"): BooleanObject(True)})})}
+    assert ink_bound(_page_pdf(b"/G0 gs 0 0 0 1 k 0 0 10 10 re f", overprint), 0) is None
