@@ -302,7 +302,7 @@ class EditionPool:
             editions = self.futures[index].result()
             self.futures[index] = None  # the parent keeps no edition it has handed on
             if isinstance(editions, _Failure):
-                editions.throw()
+                self._throw_with_siblings(index, editions)
             for dong, files in zip(chunk, editions, strict=True):
                 if isinstance(files, Delivered):
                     yield dong, files
@@ -312,6 +312,22 @@ class EditionPool:
                 if len(products) == len(PRODUCTS) or {a.product for _, (a, _) in done} \
                         == set(PRODUCTS):
                     yield dong, _in_order(parts.pop(dong.name))
+
+
+    def _throw_with_siblings(self, index, failure):
+        """Raise ``failure``; when a 동 was split by product, wait for its other parts
+        first, so that every print file that failed its preflight is reported."""
+        chunk, _ = self.tasks[index]
+        reports = list(getattr(failure.error, "reports", []))
+        for later in range(index + 1, len(self.tasks)):
+            if self.tasks[later][0] != chunk or not reports:
+                break
+            other = self.futures[later].result()
+            if isinstance(other, _Failure) and isinstance(other.error, PreflightFailed):
+                reports += other.error.reports
+        if reports:
+            raise PreflightFailed(reports)
+        failure.throw()
 
 
 @dataclass(frozen=True)

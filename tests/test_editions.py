@@ -211,16 +211,19 @@ def test_ink_checked_by_parts_matches_a_raster_of_the_whole_file(edition, render
     assert "동 안내 0%" not in summary.detail  # the raster of the slot holds the block
 
 
+@pytest.mark.parametrize("jobs", [1, 2])  # 2: one 동 split by product over two workers
 def test_too_much_ink_in_a_dong_picture_is_found_where_a_whole_raster_finds_it(
-        tmp_path, renderer, default_content):
+        tmp_path, renderer, default_content, jobs):
     Image.new("CMYK", (400, 400), (255, 255, 255, 255)).save(tmp_path / "logo.jpg",
                                                              quality=95)
     (tmp_path / "dongs.toml").write_text('[[dongs]]\nname = "옥수동"\nimage = "logo.jpg"\n',
                                          encoding="utf-8")
     with pytest.raises(PreflightFailed) as caught:
         build(DEFAULT_DATA, tmp_path / "out", dongs_path=tmp_path / "dongs.toml",
-              dong_names=("옥수동",), jobs=1)
+              dong_names=("옥수동",), jobs=jobs)
     assert not (tmp_path / "out").exists()
+    assert sorted(r.name for r in caught.value.reports) == [
+        "옥수동/print/pocket.pdf", "옥수동/print/poster-a4.pdf"]  # both, however split
     dong = load_dongs(tmp_path / "dongs.toml").get("옥수동")
     where = re.compile(r"x (-?[\d.]+) mm, y (-?[\d.]+) mm")
     for report in caught.value.reports:
