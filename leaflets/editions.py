@@ -45,6 +45,7 @@ class Common:
     proofs: dict[tuple[str, int], bytes]  # PNG proofs of the screen pages
     office: dict[str, bytes]  # office sheets of the print pages, per product
     checked: dict[str, tuple[Report, tuple[float, ...]]]  # print pages' preflight, ink
+    blank_slot: dict[str, bool]  # nothing printed where the block goes (checked by parts)
 
 
 def make_common(content: Content, production: Production, renderer: Renderer,
@@ -66,18 +67,21 @@ def make_common(content: Content, production: Production, renderer: Renderer,
         plan = plan_office(run, production.office_sheet, content.trim_mm(run.product))
         furniture = renderer.render_sheet(plan, PRODUCTS[run.product].title, content.sha256)
         office[run.product] = impose(plan, printed[run.product].pdf, furniture)
-    from leaflets.preflight import cmyk_rasters, page_tac, preflight
+    from leaflets.compose import parsed, slot_box
+    from leaflets.preflight import cmyk_rasters, ink_in, page_tac, preflight
 
-    checked = {}
+    checked, blank = {}, {}
     names = list(printed)
     for name, images in zip(names, cmyk_rasters([printed[n].pdf for n in names]), strict=True):
-        report = preflight(printed[name].pdf, f"공통 쪽 print/{name}.pdf",
-                           bleed_mm=printed[name].bleed_mm, url=content.service.url,
-                           rasters=images)
+        pdf, page = printed[name].pdf, PRODUCTS[name].dong_page
+        report = preflight(pdf, f"공통 쪽 print/{name}.pdf", bleed_mm=printed[name].bleed_mm,
+                           url=content.service.url, rasters=images)
         if not report.passed:
             raise PreflightFailed([report])
-        checked[name] = (report, page_tac(printed[name].pdf, images))
-    return Common(screen, printed, proofs, office, checked)
+        checked[name] = (report, page_tac(pdf, images))
+        box = slot_box(parsed(pdf).pages[page - 1], printed[name].slot_px)
+        blank[name] = ink_in(pdf, images[page - 1], page, box) == 0
+    return Common(screen, printed, proofs, office, checked, blank)
 
 
 def dong_edition(content: Content, production: Production, dong: Dong, renderer: Renderer,
@@ -110,7 +114,7 @@ def dong_editions(content: Content, production: Production, dongs: list[Dong],
             page = PRODUCTS[name].dong_page
             box = slot_box(parsed(common.print[name].pdf).pages[page - 1],
                            common.print[name].slot_px)
-            block = common.print[name].pages  # the overlay's last page: the block alone
+            block = len(PRODUCTS[name].pages)  # after one slug page per side: the block
             bound = ink_bound(overlay, block)
             if bound is not None and bound <= MAX_TAC:
                 blocks.append((name, page, box, bound, None))
@@ -125,6 +129,7 @@ def dong_editions(content: Content, production: Production, dongs: list[Dong],
             images = iter(rasters.result())
             parts = [Parts(*common.checked[name],
                            ((page, next(images)[0] if pdf else None, box, bound),))
+                     if common.blank_slot[name] else None  # else: check the file whole
                      for name, page, box, bound, pdf in blocks]
         except RasterError:  # every file then reports what it could not check
             parts = None
@@ -145,8 +150,9 @@ def _draw_print(content, dong, renderer, common, products) -> dict[str, tuple[by
         base = common.print[name]
         overlay = renderer.render_product(content, PRODUCTS[name], "print", dong,
                                           edition="overlay", slot=base.slot_px)
-        block = Draw(PRODUCTS[name].dong_page - 1, base.pages)  # after one slug per page
-        draws = [Draw(index, index) for index in range(base.pages)] + [block]
+        sides = len(PRODUCTS[name].pages)  # one slug page per side, then the block
+        draws = [Draw(index, index) for index in range(sides)]
+        draws.append(Draw(PRODUCTS[name].dong_page - 1, sides))
         prints[name] = (stamp(base.pdf, overlay.pdf, draws,
                               f"{content.sha256}:{name}:print:{dong.name}"), overlay.pdf)
     return prints
@@ -322,7 +328,10 @@ class EditionPool:
         for later in range(index + 1, len(self.tasks)):
             if self.tasks[later][0] != chunk or not reports:
                 break
-            other = self.futures[later].result()
+            try:
+                other = self.futures[later].result()
+            except Exception:  # noqa: BLE001  the failure at hand is the one to report
+                break
             if isinstance(other, _Failure) and isinstance(other.error, PreflightFailed):
                 reports += other.error.reports
         if reports:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 import shutil
 import subprocess
 import tempfile
@@ -23,6 +24,7 @@ import zxingcpp
 from PIL import Image, ImageMath
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
+from pypdf.generic import ContentStream
 
 from leaflets.errors import LeafletsError
 from leaflets.pdfscan import CMYK_SPACES, GRAY_SPACES, scan
@@ -98,48 +100,90 @@ class Parts:
 def ink_bound(pdf: bytes, index: int) -> float | None:
     """An upper bound of the total ink (%) anywhere on page ``index`` (0-based) of
     ``pdf``, from the colour values its content sets: with normal blending and no
-    overprint no point carries more than the richest colour painted. None when the
-    values cannot bound it (images, shadings, patterns, overprint, blend modes, RGB
-    or other colour spaces): then it must be measured on a raster."""
+    overprint no point carries more than the richest colour painted.
+
+    Only what is known to keep that true is accepted: DeviceCMYK and DeviceGray
+    colours, vector paths and text in embedded (not Type 3) fonts, graphics states
+    without overprint, blend modes or transfer functions. Anything else (an image,
+    a shading or pattern, another colour space) returns None: it must be measured
+    on a raster."""
     reader = PdfReader(io.BytesIO(pdf), strict=False)
-    if not _plain_blending(reader.pages[index].get("/Resources")):
+    page = reader.pages[index]
+    if not _plain_resources(page.get("/Resources")) or "/Group" in page:
         return None
     highest = 100.0  # the initial fill colour is black
-    for use in scan(reader, pages=[index + 1]).colours:
-        family, values = use.space.family, use.values
-        if use.what in ("Image", "인라인 이미지", "음영(shading)") or family == "/Pattern":
+    for operands, operator in _page_operations(reader, page):
+        if operator in (b"k", b"K"):
+            highest = max(highest, sum(float(v) for v in operands) * 100)
+        elif operator in (b"g", b"G"):
+            highest = max(highest, (1 - float(operands[0])) * 100)
+        elif operator in (b"cs", b"CS"):
+            if str(operands[0]) not in ("/DeviceCMYK", "/DeviceGray"):
+                return None  # a space chosen by name: its initial colour is unknown ink
+        elif operator in (b"sc", b"scn", b"SC", b"SCN"):
+            values = [float(v) for v in operands if isinstance(v, int | float)]
+            if len(values) != len(operands):
+                return None  # a pattern
+            if len(values) == 4:
+                highest = max(highest, sum(values) * 100)
+            elif len(values) == 1:
+                highest = max(highest, (1 - values[0]) * 100)
+            else:
+                return None
+        elif operator in (b"rg", b"RG", b"sh", b"INLINE IMAGE", b"BI", b"d0", b"d1"):
             return None
-        if not values:
-            continue  # a colour space chosen; its values come with the next operator
-        if family in CMYK_SPACES or (family == "/ICCBased" and use.space.components == 4):
-            total = sum(values) * 100
-        elif family in GRAY_SPACES or (family == "/ICCBased" and use.space.components == 1):
-            total = (1 - values[0]) * 100
-        elif family == "/Separation":
-            total = values[0] * (400 if use.space.name == "/All" else 100)
-        else:
-            return None
-        highest = max(highest, total)
     return highest
 
 
-def _plain_blending(resources, seen=None) -> bool:
-    """No overprint and no blend mode but Normal, in ``resources`` and its forms."""
+_SAFE_STATE = {"/Type", "/LW", "/LC", "/LJ", "/ML", "/D", "/RI", "/FL", "/SM", "/SA",
+               "/CA", "/ca", "/AIS", "/SMask", "/TK", "/OPM", "/OP", "/op", "/BM", "/TR2"}
+
+
+def _plain_resources(resources, seen=None) -> bool:
+    """Only vector forms, embedded fonts (no Type 3) and graphics states without
+    overprint, blend modes or transfer functions, in ``resources`` and its forms.
+    (Named colour spaces, shadings and patterns are refused where content uses them.)"""
     seen = set() if seen is None else seen
     resources = resources.get_object() if resources is not None else {}
     for state in (resources.get("/ExtGState") or {}).values():
         state = state.get_object()
-        if state.get("/OP") or state.get("/op") or str(state.get("/BM", "/Normal")) \
-                not in ("/Normal", "/Compatible"):
+        if set(state) - _SAFE_STATE or state.get("/OP") or state.get("/op") \
+                or str(state.get("/BM", "/Normal")) not in ("/Normal", "/Compatible") \
+                or str(state.get("/TR2", "/Default")) != "/Default":
+            return False
+    for font in (resources.get("/Font") or {}).values():
+        if font.get_object().get("/Subtype") == "/Type3":
             return False
     for xobject in (resources.get("/XObject") or {}).values():
         key = getattr(xobject, "idnum", None)
         xobject = xobject.get_object()
-        if xobject.get("/Subtype") == "/Form" and key not in seen:
+        if xobject.get("/Subtype") != "/Form" or "/Group" in xobject:
+            return False  # an image, or a transparency group with its own blending
+        if key not in seen:
             seen.add(key)
-            if not _plain_blending(xobject.get("/Resources"), seen):
+            if not _plain_resources(xobject.get("/Resources"), seen):
                 return False
     return True
+
+
+def _page_operations(reader, page):
+    """Every operator of the page's content and of the forms it draws, in order."""
+
+    def run(stream, resources, depth):
+        for operands, operator in ContentStream(stream, reader).operations:
+            yield operands, operator
+            if operator == b"Do" and depth < 8:
+                form = (resources.get("/XObject") or {}).get(operands[0])
+                if form is not None:
+                    form = form.get_object()
+                    inner = form.get("/Resources")
+                    yield from run(form, inner.get_object() if inner else resources,
+                                   depth + 1)
+
+    contents = page.get_contents()
+    if contents is not None:
+        resources = page.get("/Resources")
+        yield from run(contents, resources.get_object() if resources else {}, 0)
 
 
 @dataclass
@@ -174,8 +218,11 @@ def preflight_many(pdfs: list[tuple[bytes, str, float]], url: str | None = None,
     """Preflight several (pdf, name, bleed_mm) at once: one Ghostscript run for all
     (``rasters``, if the caller started it earlier to work while it runs), or, for
     files stamped from checked ``parts``, none."""
-    if parts is not None:
-        return [preflight(pdf, name, bleed_mm=bleed, url=url, parts=part)
+    if parts is not None:  # files without parts (None) are checked whole
+        whole = [entry for entry, part in zip(pdfs, parts, strict=True) if part is None]
+        checked = iter(preflight_many(whole, url) if whole else [])
+        return [next(checked) if part is None else
+                preflight(pdf, name, bleed_mm=bleed, url=url, parts=part)
                 for (pdf, name, bleed), part in zip(pdfs, parts, strict=True)]
     try:
         rasters = (rasters or CMYKRasters([pdf for pdf, _, _ in pdfs])).result()
@@ -364,7 +411,8 @@ class CMYKRasters:
         try:
             self.counts = [len(PdfReader(io.BytesIO(pdf), strict=False).pages) for pdf in pdfs]
         except (PyPdfError, ValueError) as error:
-            self.error = error
+            self.error = RasterError(f"PDF 를 읽을 수 없어 잉크 총량을 잴 수 없습니다 ({error})")
+            self.counts = []
             return
         self.folder = tempfile.TemporaryDirectory()
         sources = []
@@ -374,8 +422,12 @@ class CMYKRasters:
             sources.append(str(source))
         command = [gs, "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiff32nc",
                    f"-r{TAC_DPI}", f"-sOutputFile={self.folder.name}/page-%03d.tif", *sources]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE)
+        try:
+            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.PIPE)
+        except OSError as error:
+            self.folder.cleanup()
+            self.error = RasterError(f"Ghostscript 를 실행할 수 없습니다 ({error.strerror})")
 
     def __enter__(self):
         return self
@@ -399,6 +451,12 @@ class CMYKRasters:
             raise self.error
         if not self.counts:
             return []
+        try:
+            return self._read()
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise RasterError(f"Ghostscript 의 그림을 읽을 수 없습니다 ({error})") from None
+
+    def _read(self) -> list[list]:
         if self.process is None:
             raise RasterError("Ghostscript 실행이 이미 끝났습니다")
         try:
@@ -434,6 +492,18 @@ def _total_ink(image):
     c, m, y, k = image.split()
     return ImageMath.lambda_eval(lambda a: a["c"] + a["m"] + a["y"] + a["k"],
                                  c=c, m=m, y=y, k=k)
+
+
+def ink_in(pdf: bytes, image, page: int, box: tuple[float, float, float, float]) -> float:
+    """Highest total ink (%) inside ``box`` (points) of ``page`` (1-based), from its
+    CMYK raster ``image`` at TAC_DPI."""
+    media = _box(PdfReader(io.BytesIO(pdf), strict=False).pages[page - 1], "/MediaBox")
+    scale = TAC_DPI / 72
+    area = image.crop((math.floor((box[0] - media[0]) * scale),
+                       math.floor((media[3] - box[3]) * scale),
+                       math.ceil((box[2] - media[0]) * scale),
+                       math.ceil((media[3] - box[1]) * scale)))
+    return _total_ink(area).getextrema()[1] * 100 / 255
 
 
 def page_tac(pdf: bytes, images: list) -> tuple[float, ...]:

@@ -311,7 +311,7 @@ def png_bytes(image, dpi: int) -> bytes:
     (measured on an A4 proof at 150 dpi: 31 ms and 251 KB against 13 ms and
     207 KB with no filter and zlib level 3). Tests read the result back with Pillow.
     """
-    mode = image.mode if image.mode in ("RGB", "RGBA") else "RGB"
+    mode = "RGBA" if "A" in image.mode or "transparency" in image.info else "RGB"
     if image.mode != mode:
         image = image.convert(mode)
     width, height = image.size
@@ -400,6 +400,19 @@ def _check_slot(page_box, product: Product, number: int, dong: Dong | None):
             raise ContentOverflowError(
                 product.name, number,
                 f"'{_describe(box)}'이(가) 동 안내 자리를 침범합니다")
+    # The block's backgrounds and padding too: a stamped block must not reach past it.
+    for child in getattr(slot, "children", ()):
+        if getattr(child, "element_tag", None) != "div":
+            continue
+        child_top, child_left = child.border_box_y(), child.border_box_x()
+        if (child_top < top - 0.5 or child_left < left - 0.5
+                or child_top + child.border_height() > bottom + 0.5
+                or child_left + child.border_width() > right + 0.5):
+            who = f"{dong.name}의 " if dong else ""
+            raise ContentOverflowError(
+                product.name, number,
+                f"{who}동 안내가 정해진 자리({slot.height / PX_PER_MM:.0f} mm 높이)를 넘습니다",
+                "dongs.toml 의 안내 문구·창구·주소를 줄여 주세요")
     return left, top, slot.width, slot.height
 
 

@@ -9,13 +9,20 @@ import re
 import pypdf
 import pytest
 from PIL import Image, ImageChops
-from pypdf.generic import BooleanObject, DecodedStreamObject, DictionaryObject, NameObject
+from pypdf.generic import (
+    ArrayObject,
+    BooleanObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    NullObject,
+)
 
 from leaflets.build import PreflightFailed, build
 from leaflets.compose import crop, slot_box
 from leaflets.dongs import Dong, load_dongs
 from leaflets.editions import dong_edition, make_common
-from leaflets.errors import DataError
+from leaflets.errors import ContentOverflowError, DataError
 from leaflets.impose.pdf import impose
 from leaflets.impose.plan import plan_office
 from leaflets.preflight import Parts, cmyk_rasters, ink_bound, page_tac, preflight
@@ -278,3 +285,54 @@ def test_the_colour_bound_sees_rich_black_and_gives_up_on_overprint():
     overprint = {NameObject("/ExtGState"): DictionaryObject({NameObject("/G0"): DictionaryObject(
         {NameObject("/OP"): BooleanObject(True), NameObject("/op"): BooleanObject(True)})})}
     assert ink_bound(_page_pdf(b"/G0 gs 0 0 0 1 k 0 0 10 10 re f", overprint), 0) is None
+    # A named colour space starts at an unknown amount of ink (a Separation /All at 400 %).
+    spot = {NameObject("/ColorSpace"): DictionaryObject({NameObject("/CS0"): ArrayObject([
+        NameObject("/Separation"), NameObject("/All"), NameObject("/DeviceCMYK"),
+        NullObject()])})}
+    assert ink_bound(_page_pdf(b"/CS0 cs 0 0 10 10 re f", spot), 0) is None
+    transfer = {NameObject("/ExtGState"): DictionaryObject({NameObject("/G0"): DictionaryObject(
+        {NameObject("/TR"): NameObject("/Identity")})})}
+    assert ink_bound(_page_pdf(b"/G0 gs 0 0 0 1 k 0 0 10 10 re f", transfer), 0) is None
+    picture = {NameObject("/XObject"): DictionaryObject({NameObject("/Im0"): DictionaryObject(
+        {NameObject("/Subtype"): NameObject("/Image")})})}
+    assert ink_bound(_page_pdf(b"q 10 0 0 10 0 0 cm /Im0 Do Q", picture), 0) is None
+
+
+def test_a_block_whose_background_leaves_the_slot_is_refused(renderer, default_content):
+    """Its text fits, but padding and background would reach 1.3 mm past the slot:
+    a stamped block must stay inside the slot, so this is an overflow, named."""
+    crowded = Dong(name="성수2가제3동", desk="창" * 20, hours="평일 09:00~18:00",
+                   contact="주무관 김민원", address="서울 성동구 독서당로 000",
+                   phone="02-000-0000", message="말" * 20)
+    with pytest.raises(ContentOverflowError, match="성수2가제3동의 동 안내가 정해진 자리"):
+        renderer.render(default_content, "pocket", "print", crowded)
+    renderer.render(default_content, "poster-a4", "print", crowded)  # the poster has room
+
+
+def test_files_are_checked_whole_when_the_common_slot_is_not_blank(edition, renderer,
+                                                                  default_content,
+                                                                  monkeypatch):
+    """Checking by parts holds only over blank paper: if the common page printed
+    anything where the block goes, the 동's print files are checked whole."""
+    import dataclasses
+
+    import leaflets.preflight
+
+    _, dong, common = edition
+    assert common.blank_slot == {"poster-a4": True, "pocket": True}
+    calls = []
+    real = leaflets.preflight.preflight
+
+    def spy(pdf, name="", **options):
+        calls.append((name, options.get("parts") is None))
+        return real(pdf, name, **options)
+
+    monkeypatch.setattr(leaflets.preflight, "preflight", spy)
+    production = load_production(DEFAULT_PRODUCTION)
+    dong_edition(default_content, production, dong, renderer, common)
+    assert [whole for _, whole in calls] == [False, False]
+    calls.clear()
+    inked = dataclasses.replace(common, blank_slot={"poster-a4": False, "pocket": True})
+    dong_edition(default_content, production, dong, renderer, inked)
+    assert sorted(calls) == [("옥수동/print/pocket.pdf", False),
+                             ("옥수동/print/poster-a4.pdf", True)]
