@@ -102,6 +102,7 @@ def dong_editions(content: Content, production: Production, dongs: list[Dong],
         CMYKRasters,
         Parts,
         RasterError,
+        block_codes,
         ink_bound,
         preflight_many,
     )
@@ -128,7 +129,8 @@ def dong_editions(content: Content, production: Production, dongs: list[Dong],
         try:
             images = iter(rasters.result())
             parts = [Parts(*common.checked[name],
-                           ((page, next(images)[0] if pdf else None, box, bound),))
+                           ((page, next(images)[0] if pdf else None, box, bound),),
+                           block_codes(pdf, page, content.service.url) if pdf else ())
                      if common.blank_slot[name] else None  # else: check the file whole
                      for name, page, box, bound, pdf in blocks]
         except RasterError:  # every file then reports what it could not check

@@ -95,6 +95,7 @@ class Parts:
     blocks: tuple[tuple[int, object, tuple[float, float, float, float], float | None], ...]
     # (page, CMYK raster of the slot or None, slot box in points: left, bottom, right,
     #  top, and the block's ink_bound when no raster was needed)
+    block_codes: tuple[Finding, ...] = ()  # QR codes in the block's picture, if any
 
 
 def ink_bound(pdf: bytes, index: int) -> float | None:
@@ -565,7 +566,7 @@ def _tac_by_parts(doc, parts: Parts):
 
 def _qr_by_parts(doc, parts: Parts):
     """The QR code of a stamped file is the common page's, read there."""
-    failures = parts.common.failures("qr")
+    failures = parts.common.failures("qr") + [f for f in parts.block_codes if not f.ok]
     yield from failures
     if not failures:
         yield Finding("qr", True, "문서",
@@ -611,18 +612,37 @@ def check_qr(doc):
     """Every QR code decodes, to the expected URL; the document has at least one."""
     found = 0
     for number, page in enumerate(doc.pdfium, start=1):
-        image = page.render(scale=QR_DPI / 72).to_pil().convert("L")
-        for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode,
-                                           return_errors=True):
+        for finding in _qr_codes(page, f"{number}쪽", doc.url):
             found += 1
-            if not code.valid:
-                yield Finding("qr", False, f"{number}쪽",
-                              f"QR코드를 읽을 수 없습니다 ({code.error})")
-            elif doc.url is not None and code.text != doc.url:
-                yield Finding("qr", False, f"{number}쪽",
-                              f"QR코드 주소 {code.text!r} ≠ 내용 파일 {doc.url!r}")
+            if not finding.ok:
+                yield finding
     if found == 0:
         yield Finding("qr", False, "문서", "QR코드를 찾지 못했습니다 (없거나 읽을 수 없음)")
+
+
+def _qr_codes(page, where: str, url: str | None):
+    """A finding for each QR code on a pypdfium2 ``page``: passing when it reads
+    and opens ``url``."""
+    image = page.render(scale=QR_DPI / 72).to_pil().convert("L")
+    for code in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode,
+                                       return_errors=True):
+        if not code.valid:
+            yield Finding("qr", False, where, f"QR코드를 읽을 수 없습니다 ({code.error})")
+        elif url is not None and code.text != url:
+            yield Finding("qr", False, where, f"QR코드 주소 {code.text!r} ≠ 내용 파일 {url!r}")
+        else:
+            yield Finding("qr", True, where, "읽힘, 주소 일치")
+
+
+def block_codes(pdf: bytes, page: int, url: str | None) -> tuple[Finding, ...]:
+    """The QR codes a 동 block carries (a picture may hold one), from a PDF of its slot:
+    each must read and open ``url``, as on a file checked whole."""
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return tuple(finding for drawn in document
+                     for finding in _qr_codes(drawn, f"{page}쪽 동 안내", url))
+    finally:
+        document.close()
 
 
 def check_safe_margin(doc):

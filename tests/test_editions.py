@@ -336,3 +336,26 @@ def test_files_are_checked_whole_when_the_common_slot_is_not_blank(edition, rend
     dong_edition(default_content, production, dong, renderer, inked)
     assert sorted(calls) == [("옥수동/print/pocket.pdf", False),
                              ("옥수동/print/poster-a4.pdf", True)]
+
+
+def test_a_qr_code_in_a_dong_picture_is_read_as_on_a_file_checked_whole(
+        tmp_path, renderer, default_content):
+    """A 동 picture holding a QR code to another address fails, by parts as whole."""
+    import qrcode
+
+    qrcode.make("https://example.org/elsewhere", box_size=10, border=4).get_image().convert(
+        "RGB").resize((400, 400)).save(tmp_path / "logo.png")
+    (tmp_path / "dongs.toml").write_text('[[dongs]]\nname = "옥수동"\nimage = "logo.png"\n',
+                                         encoding="utf-8")
+    with pytest.raises(PreflightFailed) as caught:
+        build(DEFAULT_DATA, tmp_path / "out", dongs_path=tmp_path / "dongs.toml",
+              dong_names=("옥수동",), jobs=1)
+    dong = load_dongs(tmp_path / "dongs.toml").get("옥수동")
+    assert len(caught.value.reports) == 2  # the poster's and the leaflet's
+    for report in caught.value.reports:
+        name = report.name.removeprefix("옥수동/print/").removesuffix(".pdf")
+        (found,) = report.failures("qr")
+        whole = renderer.render(default_content, name, "print", dong)
+        expected = preflight(whole.pdf, name, url=default_content.service.url).failures("qr")
+        assert "example.org/elsewhere" in found.detail
+        assert [f.detail for f in expected] == [found.detail], (found, expected)
