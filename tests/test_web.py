@@ -223,12 +223,22 @@ def wait(browser, css, timeout=60):
 
 def submit(browser, css="main button[type=submit]"):
     """Click a submit button and wait until the next page has replaced this one."""
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = browser.find_element("tag name", "html")
     browser.find_element("css selector", css).click()
-    WebDriverWait(browser, 60).until(expected_conditions.staleness_of(old))
+
+    def replaced(_):
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        return False
+
+    # While the page is being replaced Chromium may answer with another error
+    # ("unhandled inspector error"): that is not an answer yet, so ask again.
+    WebDriverWait(browser, 60, ignored_exceptions=(WebDriverException,)).until(replaced)
 
 
 @pytest.fixture
