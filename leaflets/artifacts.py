@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from leaflets.errors import LeafletsError
+from leaflets.errors import LeafletsError, OutputError
 
 if TYPE_CHECKING:
     from leaflets.preflight import Report
@@ -44,6 +45,21 @@ class PreflightFailed(LeafletsError):
         self.reports = reports
         names = ", ".join(report.name for report in reports)
         super().__init__(f"인쇄용 파일이 사전 검사(preflight)를 통과하지 못했습니다: {names}")
+
+
+def write_files(folder, files, out_dir) -> list[Artifact]:
+    """Write [(relative path, (Artifact, bytes))] under ``folder``; return the artifacts.
+    ``out_dir`` is the output folder the user named, for the error message."""
+    artifacts = []
+    try:
+        for relative, (artifact, data) in files:
+            target = Path(folder) / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            artifacts.append(artifact)
+    except OSError as error:
+        raise OutputError(f"출력 폴더 '{out_dir}'에 쓸 수 없습니다: {error.strerror}") from None
+    return artifacts
 
 
 def sha256(data: bytes) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leaflets import __version__
-from leaflets.artifacts import Artifact, PreflightFailed, sha256
+from leaflets.artifacts import Artifact, PreflightFailed, sha256, write_files
 from leaflets.budget import plan_for_run
 from leaflets.cache import EditionCache, edition_key
 from leaflets.clock import build_date
@@ -97,8 +97,8 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
             common = make_common(content, production, renderer, screens or None, proofs)
             cache.put(common_key, common)
         # The workers start on the 동 editions while this process writes the 구's files.
-        delivery = Delivery(str(staging.folder), str(cache.folder) if cache.folder else None,
-                            keys)
+        delivery = Delivery(str(staging.folder), str(out_dir),
+                            str(cache.folder) if cache.folder else None, keys)
         with EditionPool(content, production, todo, renderer, common, jobs,
                          delivery) as pool:
             artifacts += staging.write_all(gu)
@@ -321,21 +321,11 @@ class _Staging:
         return False
 
     def write(self, relative: str, data: bytes):
-        target = self.folder / relative
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        except OSError as error:
-            raise OutputError(f"출력 폴더 '{self.out_dir}'에 쓸 수 없습니다: "
-                              f"{error.strerror}") from None
+        write_files(self.folder, [(relative, (None, data))], self.out_dir)
 
     def write_all(self, files) -> list[Artifact]:
         """Write [(path, (Artifact, bytes))]; return the artifacts."""
-        artifacts = []
-        for path, (artifact, data) in files:
-            self.write(path, data)
-            artifacts.append(artifact)
-        return artifacts
+        return write_files(self.folder, files, self.out_dir)
 
     def discard(self):
         if self.folder is not None:

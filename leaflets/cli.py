@@ -481,24 +481,23 @@ COMMANDS = {
 }
 
 
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"정수가 아닙니다: {text!r}") from None
-    if not 1 <= value <= 64:
-        raise argparse.ArgumentTypeError(f"1~64 사이여야 합니다: {text}")
-    return value
+def _ranged(convert, low, high, kind: str, unit: str = ""):
+    """An argparse type: ``convert`` the text, then require low <= value <= high."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{kind}가 아닙니다: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{low}~{high}{unit} 사이여야 합니다: {text}")
+        return value
+
+    return parse
 
 
-def _millimetres(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"숫자(mm)가 아닙니다: {text!r}") from None
-    if not 0 <= value <= 50:
-        raise argparse.ArgumentTypeError(f"0~50 mm 사이여야 합니다: {text}")
-    return value
+_jobs = _ranged(int, 1, 64, "정수")
+_millimetres = _ranged(float, 0, 50, "숫자(mm)", " mm")
 
 
 def _add_help_option(parser):

@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from leaflets.artifacts import Artifact, PreflightFailed, sha256
+from leaflets.artifacts import Artifact, PreflightFailed, sha256, write_files
 from leaflets.content import Content
 from leaflets.dongs import Dong
 from leaflets.errors import LeafletsError
@@ -46,6 +46,7 @@ class Common:
     office: dict[str, bytes]  # office sheets of the print pages, per product
     checked: dict[str, tuple[Report, tuple[float, ...]]]  # print pages' preflight, ink
     blank_slot: dict[str, bool]  # nothing printed where the block goes (checked by parts)
+    slot_box: dict[str, tuple[float, ...]]  # the slot on the print page, in points
 
 
 def make_common(content: Content, production: Production, renderer: Renderer,
@@ -70,7 +71,7 @@ def make_common(content: Content, production: Production, renderer: Renderer,
     from leaflets.compose import parsed, slot_box
     from leaflets.preflight import cmyk_rasters, ink_in, page_tac, preflight
 
-    checked, blank = {}, {}
+    checked, blank, boxes = {}, {}, {}
     names = list(printed)
     for name, images in zip(names, cmyk_rasters([printed[n].pdf for n in names]), strict=True):
         pdf, page = printed[name].pdf, PRODUCTS[name].dong_page
@@ -79,9 +80,9 @@ def make_common(content: Content, production: Production, renderer: Renderer,
         if not report.passed:
             raise PreflightFailed([report])
         checked[name] = (report, page_tac(pdf, images))
-        box = slot_box(parsed(pdf).pages[page - 1], printed[name].slot_px)
-        blank[name] = ink_in(pdf, images[page - 1], page, box) == 0
-    return Common(screen, printed, proofs, office, checked, blank)
+        boxes[name] = slot_box(parsed(pdf).pages[page - 1], printed[name].slot_px)
+        blank[name] = ink_in(pdf, images[page - 1], page, boxes[name]) == 0
+    return Common(screen, printed, proofs, office, checked, blank, boxes)
 
 
 def dong_edition(content: Content, production: Production, dong: Dong, renderer: Renderer,
@@ -96,7 +97,7 @@ def dong_editions(content: Content, production: Production, dongs: list[Dong],
     """The files of several 동 editions (see :func:`dong_edition`), of ``products`` only,
     their print files preflighted together (one Ghostscript run). Raises
     PreflightFailed if one fails."""
-    from leaflets.compose import crop, parsed, slot_box
+    from leaflets.compose import crop
     from leaflets.preflight import (
         MAX_TAC,
         CMYKRasters,
@@ -113,8 +114,7 @@ def dong_editions(content: Content, production: Production, dongs: list[Dong],
         for name, (pdf, overlay) in pdfs.items():
             printed.append((pdf, f"{dong.slug}/print/{name}.pdf", common.print[name].bleed_mm))
             page = PRODUCTS[name].dong_page
-            box = slot_box(parsed(common.print[name].pdf).pages[page - 1],
-                           common.print[name].slot_px)
+            box = common.slot_box[name]
             block = len(PRODUCTS[name].pages)  # after one slug page per side: the block
             bound = ink_bound(overlay, block)
             if bound is not None and bound <= MAX_TAC:
@@ -347,6 +347,7 @@ class Delivery:
     the cache with each 동's key. The parent then receives only the artifacts."""
 
     folder: str
+    out_dir: str  # as the user named it, for messages
     cache: str | None
     keys: dict[str, str]
 
@@ -360,18 +361,10 @@ class Delivered:
 
 def _deliver(delivery: Delivery, dong: Dong, files: list) -> Delivered:
     from leaflets.cache import EditionCache
-    from leaflets.errors import OutputError
 
-    try:
-        for path, (_, data) in files:
-            target = os.path.join(delivery.folder, path)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with open(target, "wb") as stream:
-                stream.write(data)
-    except OSError as error:
-        raise OutputError(f"출력 폴더에 쓸 수 없습니다: {error.strerror}") from None
+    artifacts = write_files(delivery.folder, files, delivery.out_dir)
     EditionCache(delivery.cache).put(delivery.keys[dong.name], files)
-    return Delivered(tuple(artifact for _, (artifact, _) in files))
+    return Delivered(tuple(artifacts))
 
 
 @dataclass(frozen=True)
