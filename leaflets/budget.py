@@ -356,9 +356,22 @@ def report_rows(check: BudgetCheck) -> list[tuple[str, list[str], str]]:
     return rows
 
 
+def year_overrun(check: BudgetCheck, spent: tuple[int, int] | None,
+                 ordered: int | None = None) -> int:
+    """How far this year's orders plus this job (unless ``ordered`` already, as order
+    number ``ordered``) pass the yearly allocation; 0 when they do not."""
+    if spent is None or check.allocation is None:
+        return 0
+    return max(0, spent[1] + (0 if ordered is not None else check.total) - check.allocation)
+
+
 def format_table(check: BudgetCheck, remedies: list[str],
-                 spent: tuple[int, int] | None = None) -> str:
-    """The budget as a page a 주무관 can attach to a 결재 document."""
+                 spent: tuple[int, int] | None = None, ordered: int | None = None) -> str:
+    """The budget as a page a 주무관 can attach to a 결재 document.
+
+    ``spent`` is (year, total of this year's orders); ``ordered`` the number of the order
+    that already holds this job, if any (then it is in ``spent`` and not added again).
+    """
     prices = check.production.prices
     lines = [f"인쇄 예산 검토 — {check.production.path.name} (금액 단위: 천원)"]
     if prices.example:
@@ -393,12 +406,20 @@ def format_table(check: BudgetCheck, remedies: list[str],
     if spent is not None and check.allocation is not None:
         year, amount = spent
         left = check.allocation - amount
+        over = year_overrun(check, spent, ordered)
+        if ordered is not None:
+            tail = f" — 이 내용은 발주 기록 #{ordered}로 누계에 이미 들어 있음" + (
+                f", 연간 배정액을 {won(over)} 초과" if over else "")
+        else:
+            tail = f" — 이번 발주({won(check.total)})를 하면 {won(over)} 초과" if over else ""
         lines.append(f"· {year}년 발주 누계(leaflets package 기록): {won(amount)} / 연간 배정액 "
-                     f"{won(check.allocation)}, 남은 금액 {won(left)}"
-                     + ("" if left >= check.total else
-                        f" — 이번 발주({won(check.total)})를 하면 {won(check.total - left)} 초과"))
+                     f"{won(check.allocation)}, 남은 금액 {won(left)}{tail}")
     lines.append("")
-    if check.within:
+    over = year_overrun(check, spent, ordered)
+    if check.within and over:
+        lines.append(f"판정: 작업마다 배정액 안이지만, 올해 발주 누계와 합치면 연간 배정액을 "
+                     f"{won(over)} 넘습니다.")
+    elif check.within:
         lines.append("판정: 모든 작업이 배정액 안에 있습니다.")
     else:
         lines.append("판정: 배정액을 넘습니다. 하나만 바꾼다면:")

@@ -29,6 +29,7 @@ from leaflets.impose.plan import plan_office
 from leaflets.production import Production, load_production
 from leaflets.products import PRODUCTS
 from leaflets.project import DEFAULT_DONGS, DEFAULT_PRODUCTION
+from leaflets.vendor import remove_leftovers
 
 if TYPE_CHECKING:  # WeasyPrint takes a third of a second to import: only when rendering
     from leaflets.render import Renderer
@@ -61,6 +62,7 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
     """
     out_dir = Path(out_dir)
     _check_target(out_dir)
+    remove_leftovers(out_dir / "vendor")  # of a package run that was killed
     content = load_content(data_path)
     production = load_production(production_path)
     selected = select_dongs(dongs_path, dong_names, all_dongs)

@@ -218,8 +218,10 @@ def cmd_budget(args) -> int:
     작업마다 판걸이 계획에서 가장 싸게 드는 종이를 골라 용지비·인쇄비·소부비·
     후가공·공급가액·부가세·합계를 계산하고, 작업 배정액과 총 배정액에 견줍니다.
     금액은 천원 단위로 보여 줍니다 (json/csv 는 원 단위).
-    종료 코드: 0 모두 배정액 안, 1 넘는 것이 있음(얼마나 넘는지, 무엇 하나를
-    바꾸면 되는지 보여 줌), 2 파일 내용이 틀림.
+    발주 기록이 있으면 올해 발주 누계에 이번 작업을 더해 연간 배정액과도 견줍니다
+    (같은 내용을 이미 발주했으면 두 번 더하지 않습니다).
+    종료 코드: 0 모두 배정액 안, 1 넘는 것이 있음(작업·총 배정액, 또는 올해 누계와
+    합쳐 연간 배정액; 얼마나 넘는지, 무엇 하나를 바꾸면 되는지 보여 줌), 2 파일 내용이 틀림.
 
     예) leaflets budget
         leaflets budget --max            → 배정액 안에서 찍을 수 있는 최대 부수
@@ -227,11 +229,11 @@ def cmd_budget(args) -> int:
     """
     import json
 
-    from leaflets.budget import Pricer, as_csv, as_dict, format_table, won
+    from leaflets.budget import Pricer, as_csv, as_dict, format_table, won, year_overrun
     from leaflets.clock import build_date
     from leaflets.content import load_content
     from leaflets.korean import pad
-    from leaflets.ledger import Ledger, default_ledger
+    from leaflets.ledger import Ledger, bundle_hash, default_ledger
     from leaflets.production import load_production
 
     content = load_content(args.data)
@@ -265,21 +267,27 @@ def cmd_budget(args) -> int:
                       f"({best.plan.sheet.name} {best.plan.n_up}면, 지금 "
                       f"{cost.run.quantity:,}부)")
         return EXIT_OK
-    spent = None
+    spent, ordered = None, None
     ledger = Ledger(args.ledger or default_ledger(args.production))
     if ledger.path.exists():
         year = int(build_date()[:4])
         spent = (year, ledger.spent(year))
+        earlier = ledger.earlier(bundle_hash(args.data.read_bytes(),
+                                             args.production.read_bytes()), content.sha256)
+        if earlier is not None and earlier.fiscal_year == year:  # already in ``spent``
+            ordered = earlier.id
+    over = year_overrun(check, spent, ordered)
     if args.format == "json":
         report = as_dict(check, remedies)
         if spent is not None:
-            report["spent_this_year"] = {"year": spent[0], "total": spent[1]}
+            report["spent_this_year"] = {"year": spent[0], "total": spent[1],
+                                         "already_ordered": ordered, "over": over}
         print(json.dumps(report, ensure_ascii=False, indent=2))
     elif args.format == "csv":
         sys.stdout.write(as_csv(check))
     else:
-        sys.stdout.write(format_table(check, remedies, spent))
-    return EXIT_OK if check.within else EXIT_FAIL
+        sys.stdout.write(format_table(check, remedies, spent, ordered))
+    return EXIT_OK if check.within and not over else EXIT_FAIL
 
 
 def cmd_package(args) -> int:
@@ -292,24 +300,42 @@ def cmd_package(args) -> int:
       README.txt   인쇄소용 안내              manifest.json  파일마다 SHA-256
     인쇄용 PDF 하나라도 사전 검사에 떨어지면 묶음을 만들지 않습니다 (종료 코드 1).
     발주 기록(orders.sqlite, 발주 파일과 같은 폴더)에 날짜·내용·수량·금액을 남깁니다.
+    같은 내용(내용 파일과 발주 파일)을 이미 발주했으면 아무 것도 만들거나 기록하지 않고
+    언제 발주했는지 알려 줍니다. 다시 발주하려면 --reorder (새 이름 …-2 로 만들고, 먼저
+    발주한 묶음은 그대로 둡니다). 한 번 기록된 묶음 파일은 지우거나 덮어쓰지 않습니다.
+    발주 기록을 다른 작업이 쓰고 있어 기다려도 안 되면 종료 코드 1.
 
     예) leaflets package
+        leaflets package --reorder          → 같은 내용을 한 번 더 발주
         leaflets package --out 발주/ --no-record
     """
     from leaflets.build import PreflightFailed
-    from leaflets.ledger import default_ledger
+    from leaflets.ledger import LedgerBusy, default_ledger
     from leaflets.package import make_package
     from leaflets.preflight import format_report
 
     ledger = args.ledger or default_ledger(args.production)
     try:
         result = make_package(args.data, args.production, args.out, ledger,
-                              record=not args.no_record)
+                              record=not args.no_record, reorder=args.reorder)
     except PreflightFailed as failure:
         for report in failure.reports:
             print(format_report(report), file=sys.stderr)
         print(f"오류: {failure}. 묶음을 만들지 않았습니다.", file=sys.stderr)
         return EXIT_FAIL
+    except LedgerBusy as busy:
+        print(f"오류: {busy}.", file=sys.stderr)
+        print("아무 파일도 바꾸지 않았습니다.", file=sys.stderr)
+        return EXIT_FAIL
+    if result.earlier is not None:
+        earlier = result.earlier
+        print(f"이미 발주한 묶음입니다: 발주 기록 #{earlier.id} ({earlier.ordered_on}), "
+              f"{earlier.package}, 합계 {earlier.total:,}원 ({ledger})")
+        if result.zip_path.is_file():
+            print(f"      압축 파일 {result.zip_path}")
+        print("새로 만들거나 기록한 것은 없습니다. 같은 내용을 다시 발주하려면 --reorder 를 "
+              "붙이세요.")
+        return EXIT_OK
     print(f"완료: 인쇄소 묶음 {result.folder}/ ({len(result.files)}개 파일)")
     print(f"      압축 파일 {result.zip_path}")
     for path in result.files:
@@ -322,12 +348,29 @@ def cmd_package(args) -> int:
 def cmd_history(args) -> int:
     """발주 기록(leaflets package 가 남긴 것)을 보여 줍니다.
 
+    --void 번호 --reason 사유: 그 발주를 취소로 표시합니다. 기록은 지우지 않고 "취소"와
+    사유·날짜를 함께 보여 주며, 올해 발주 누계(leaflets budget)에서 뺍니다. 묶음 파일은
+    그대로 둡니다. 없는 번호, 이미 취소한 발주, 빈 사유는 종료 코드 2.
+
     예) leaflets history
+        leaflets history --void 3 --reason "인쇄소 사정으로 발주 취소"
     """
+    import datetime
+
+    from leaflets.clock import build_date
     from leaflets.korean import pad
     from leaflets.ledger import Ledger, default_ledger
 
     ledger = Ledger(args.ledger or default_ledger(args.production))
+    if args.void is not None:
+        order = ledger.void(args.void, args.reason or "",
+                            datetime.date.fromisoformat(build_date()))
+        print(f"발주 기록 #{order.id} ({order.package}, {order.total:,}원)을(를) "
+              f"{order.voided_on} 자로 취소했습니다. 사유: {order.void_reason}")
+        print("기록과 묶음 파일은 그대로 두었고, 발주 누계에서는 뺍니다.")
+        return EXIT_OK
+    if args.reason is not None:
+        raise _usage("--reason 은 --void 와 함께 씁니다", "--void 번호 --reason 사유")
     orders = ledger.orders()
     if not orders:
         print(f"발주 기록이 없습니다 ({ledger.path}).")
@@ -338,11 +381,15 @@ def cmd_history(args) -> int:
     for order in orders:
         runs = ", ".join(f"{r.product} {r.quantity:,}부 ({r.sheet} {r.n_up}면)"
                          for r in order.runs)
+        if order.voided:
+            runs = f"취소 {order.voided_on} (사유: {order.void_reason}) — {runs}"
         print(pad(f"#{order.id}", 6) + pad(order.ordered_on.isoformat(), 12)
               + pad(order.package, 20) + pad(f"{order.total:,}원", 14, right=True) + "  " + runs)
     years = sorted({order.fiscal_year for order in orders})
     for year in years:
-        print(f"{year}년 누계: {ledger.spent(year):,}원")
+        voided = sum(1 for order in orders if order.fiscal_year == year and order.voided)
+        print(f"{year}년 누계: {ledger.spent(year):,}원"
+              + (f" (취소 {voided}건 뺌)" if voided else ""))
     return EXIT_OK
 
 
@@ -584,6 +631,12 @@ def make_parser() -> argparse.ArgumentParser:
                                  help="묶음을 만들 폴더 (기본값: dist/, 그 아래 vendor/)")
             command.add_argument("--no-record", action="store_true",
                                  help="발주 기록에 남기지 않기 (시험용)")
+            command.add_argument("--reorder", action="store_true",
+                                 help="이미 발주한 내용을 한 번 더 발주하기 (재발주)")
+        if name == "history":
+            command.add_argument("--void", type=int, metavar="번호",
+                                 help="이 번호의 발주를 취소로 표시 (--reason 필요)")
+            command.add_argument("--reason", metavar="사유", help="취소 사유")
         if name == "budget":
             command.add_argument("--format", choices=("table", "json", "csv"), default="table",
                                  metavar="형식",

@@ -10,39 +10,36 @@
                   refused when one fails);
 - ``README.txt``  what each file is, in Korean; ``manifest.json`` SHA-256 of all.
 
-The same inputs give byte-identical files and zip. The order is recorded in
-the ledger in the same transaction as the write.
+The same inputs give byte-identical files and zip. A bundle (content file +
+production file) is ordered once: packaging it again finds the earlier order
+and writes nothing, unless asked to reorder, which records a new order under
+a new name (``-2``, ``-3``...). The order is recorded in the ledger in the
+transaction that puts its folder and zip in place, so that after a crash it is
+either complete and recorded or removed by the next run (``leaflets.vendor``
+says why); a later run never deletes or replaces a recorded order's files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import io
 import json
-import os
-import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from leaflets import __version__
 from leaflets.budget import Pricer, thousand_won, won
-from leaflets.build import (
-    PreflightFailed,
-    _check_target,
-    _replace_folder,
-    imposed_files,
-    render_files,
-)
+from leaflets.build import PreflightFailed, imposed_files, render_files
 from leaflets.content import load_content
-from leaflets.errors import OutputError
-from leaflets.ledger import Ledger, OrderLine, RunLine
+from leaflets.ledger import LOCK_TIMEOUT, Ledger, OrderLine, RunLine, bundle_hash
 from leaflets.preflight import format_report, preflight_many
 from leaflets.production import PRICINGS, load_production
 from leaflets.products import PRODUCTS
 from leaflets.render import Renderer, build_date, rasterize
+from leaflets.vendor import free_name, locked, place, sweep
 
 PROOF_DPI = 72
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -56,17 +53,65 @@ class PackageResult:
     files: tuple[str, ...]
     total: int
     order_id: int | None
+    earlier: OrderLine | None = None  # set when the bundle was already ordered: nothing done
 
 
 def make_package(data_path, production_path, out_dir, ledger_path=None, *,
-                 renderer: Renderer | None = None, record: bool = True,
-                 _after_write=None) -> PackageResult:
-    """Build, check and write the vendor package; record the order in the ledger."""
+                 renderer: Renderer | None = None, record: bool = True, reorder: bool = False,
+                 _at=None) -> PackageResult:
+    """Build, check and write the vendor package; record the order in the ledger.
+
+    A bundle (content file + production file) already ordered and not voided is not
+    packaged again: the result names the earlier order (``earlier``) and nothing is
+    written, unless ``reorder``, which records a new order under a new name.
+    ``ledger_path`` may be a :class:`Ledger`. ``_at(stage)`` is told each step of
+    :func:`leaflets.vendor.place` (tests interrupt there).
+    """
+    data_bytes = Path(data_path).read_bytes()
+    bundle = bundle_hash(data_bytes, Path(production_path).read_bytes())
     content = load_content(data_path)
+    ledger = None
+    if record and ledger_path:
+        ledger = ledger_path if isinstance(ledger_path, Ledger) else Ledger(ledger_path)
+    vendor = Path(out_dir) / "vendor"
+    if ledger is not None and not reorder:  # before the long render; checked again below
+        earlier = ledger.earlier(bundle, content.sha256)
+        if earlier is not None:
+            return _already(earlier, vendor)
     production = load_production(production_path)
-    pricer = Pricer(production, content)
-    check = pricer.check()
+    check = Pricer(production, content).check()
     renderer = renderer or Renderer()
+    files = _package_files(content, production, renderer)
+    date = datetime.date.fromisoformat(build_date())
+
+    with locked(vendor, ledger.timeout if ledger else LOCK_TIMEOUT):
+        sweep(vendor)
+        with ledger.transaction() if ledger else contextlib.nullcontext() as book:
+            if book is not None and not reorder:
+                earlier = book.earlier(bundle, content.sha256)
+                if earlier is not None:
+                    return _already(earlier, vendor)
+            name = free_name(vendor, f"{date:%Y%m%d}-{content.sha256[:8]}", book)
+            files = _named_files(files, name, date, content, production, check, renderer)
+            order_id = None
+            if book is not None:
+                order_id = book.record(OrderLine(
+                    None, date, name, content.sha256, check.supply, check.vat, check.total,
+                    tuple(RunLine(c.run.product, c.run.quantity, c.plan.sheet.name,
+                                  c.plan.n_up, c.plan.sheets, c.total) for c in check.runs),
+                    data_bytes, bundle))
+            folder, zip_path = place(vendor, name, files, _zip_bytes(name, files), book,
+                                     ledger, _at)
+    return PackageResult(folder, zip_path, tuple(sorted(files)), check.total, order_id)
+
+
+def _already(earlier: OrderLine, vendor: Path) -> PackageResult:
+    return PackageResult(vendor / earlier.package, vendor / f"{earlier.package}.zip", (),
+                         earlier.total, earlier.id, earlier)
+
+
+def _package_files(content, production, renderer) -> dict[str, bytes]:
+    """Every file of the package whose bytes do not depend on its name."""
     built = dict(render_files(content, renderer))  # raises PreflightFailed on a bad file
     prints = {a.product: data for a, data in built.values() if a.kind == "print"}
     reports = preflight_many([(prints[name], f"print/{name}.pdf",
@@ -93,9 +138,12 @@ def make_package(data_path, production_path, out_dir, ledger_path=None, *,
                 image.convert("RGB").save(buffer, "JPEG", quality=85, optimize=True,
                                           dpi=(PROOF_DPI, PROOF_DPI))
                 files[f"proofs/{artifact.product}-p{number}.jpg"] = buffer.getvalue()
+    return files
 
-    date = datetime.date.fromisoformat(build_date())
-    name = f"{date:%Y%m%d}-{content.sha256[:8]}"
+
+def _named_files(files, name, date, content, production, check, renderer) -> dict[str, bytes]:
+    """``files`` with the spec sheet, README and manifest of the package called ``name``."""
+    files = dict(files)
     files[SPEC_NAME] = renderer.render_document(
         "spec.html.j2", f"{content.sha256}:spec:{name}", **_spec_context(
             content, production, check, name, date))
@@ -110,39 +158,10 @@ def make_package(data_path, production_path, out_dir, ledger_path=None, *,
                   for path, data in sorted(files.items())],
     }
     files["manifest.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode()
-
-    vendor = Path(out_dir) / "vendor"
-    folder = vendor / name
-    _check_target(folder)
-    order = OrderLine(None, date, name, content.sha256, check.supply, check.vat, check.total,
-                      tuple(RunLine(c.run.product, c.run.quantity, c.plan.sheet.name,
-                                    c.plan.n_up, c.plan.sheets, c.total) for c in check.runs),
-                      Path(data_path).read_bytes())
-    ledger = Ledger(ledger_path) if record and ledger_path else None
-    zip_path = vendor / f"{name}.zip"
-    try:
-        with (ledger.recording(order) if ledger else _no_record()) as order_id:
-            _replace_folder(folder, files)
-            _write_zip(zip_path, name, files)
-            if _after_write is not None:  # tests: an interruption after the files are written
-                _after_write()
-    except BaseException:
-        # Not recorded, so not sent: take away what this run wrote.
-        shutil.rmtree(folder, ignore_errors=True)
-        zip_path.unlink(missing_ok=True)
-        raise
-    return PackageResult(folder, zip_path, tuple(sorted(files)), check.total, order_id)
+    return files
 
 
-class _no_record:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _write_zip(path: Path, name: str, files: dict[str, bytes]):
+def _zip_bytes(name: str, files: dict[str, bytes]) -> bytes:
     """A zip whose bytes depend only on the files: sorted, fixed timestamps."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -152,13 +171,7 @@ def _write_zip(path: Path, name: str, files: dict[str, bytes]):
             info.external_attr = 0o644 << 16
             info.flag_bits |= 0x800  # UTF-8 names (Korean file names)
             archive.writestr(info, files[relative])
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(buffer.getvalue())
-        os.replace(temporary, path)
-    except OSError as error:
-        raise OutputError(f"'{path}'을(를) 쓸 수 없습니다: {error.strerror}") from None
+    return buffer.getvalue()
 
 
 def _spec_context(content, production, check, name, date):

@@ -56,7 +56,7 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
     )
     store = UserStore(users or instance / "users.sqlite")
     ledger = Ledger(default_ledger(production))
-    out = Path(out or data.parent / "dist")
+    out = Path(out or data.parent / "dist").resolve()  # send_file takes relative to the app
     failures: dict[str, list[float]] = {}
     lock = threading.RLock()  # renders are serialised; renderer() nests inside
     renderer_holder = {}
@@ -285,16 +285,22 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
         if request.method == "POST":
             try:
                 with lock:
-                    result = make_package(data, production, out, ledger.path,
+                    result = make_package(data, production, out, ledger,
                                           renderer=renderer())
             except LeafletsError as wrong:
                 abort(400, str(wrong))
+            # Already ordered (a second click): the same zip, nothing new recorded.
+            if not result.zip_path.is_file():
+                abort(400, f"이 내용은 발주 기록 #{result.order_id}로 이미 발주했지만 그 묶음 "
+                           "파일이 없습니다. 명령줄의 leaflets package --reorder 로 다시 "
+                           "만들어 주세요.")
             return send_file(result.zip_path, mimetype="application/zip", as_attachment=True,
                              download_name=result.zip_path.name)
         orders = ledger.orders()
+        standing = [order for order in orders if not order.voided]
         changes = None
-        if orders and orders[-1].content:
-            changes = field_changes(orders[-1].content, data.read_bytes())
+        if standing and standing[-1].content:
+            changes = field_changes(standing[-1].content, data.read_bytes())
         return render_template("package.html.j2", orders=orders, changes=changes)
 
     return app

@@ -288,3 +288,42 @@ def test_no_price_list_is_a_clear_error(tmp_path, capsys):
     path = _production_with(tmp_path, edit)
     assert main(["budget", "--production", str(path)]) == 2
     assert "가격표가 없습니다" in capsys.readouterr().err
+
+
+
+def test_this_year_s_orders_and_this_job_over_the_allocation_give_one_verdict(tmp_path, capsys,
+                                                                              monkeypatch):
+    import datetime
+
+    from leaflets.ledger import Ledger, OrderLine, bundle_hash
+    from leaflets.project import DEFAULT_DATA
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")  # 2025
+    ledger = Ledger(tmp_path / "orders.sqlite")
+
+    def record(total, bundle):
+        with ledger.transaction() as book:
+            order_id = book.record(OrderLine(None, datetime.date(2025, 6, 1), f"p{total}",
+                                             "0" * 64, total, 0, total, (), b"", bundle))
+            book.commit()
+        return order_id
+
+    args = ["budget", "--ledger", str(ledger.path)]
+    big = record(1_000_000, "1" * 64)  # this job (561,298원) would make 1,561,298원 of 1,200,000
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "모든 작업이 배정액 안" not in out
+    assert "이번 발주(561,298원)를 하면 361,298원 초과" in out
+    assert "판정: 작업마다 배정액 안이지만, 올해 발주 누계와 합치면 연간 배정액을 " \
+        "361,298원 넘습니다" in out
+    assert main([*args, "--format", "json"]) == 1
+    assert json.loads(capsys.readouterr().out)["spent_this_year"]["over"] == 361_298
+
+    # This very job already ordered: it is in the year's total once, not twice.
+    ledger.void(big, "시험", datetime.date(2025, 6, 2))
+    record(600_000, "2" * 64)
+    this = record(561_298, bundle_hash(DEFAULT_DATA.read_bytes(), DEFAULT_PRODUCTION.read_bytes()))
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert f"이 내용은 발주 기록 #{this}로 누계에 이미 들어 있음" in out
+    assert "판정: 모든 작업이 배정액 안에 있습니다." in out

@@ -129,15 +129,16 @@ def test_the_order_is_recorded_and_listed(package, capsys):
 def test_an_interrupted_package_records_nothing_and_leaves_nothing(tmp_path, fixed_date):
     ledger = tmp_path / "orders.sqlite"
 
-    def interrupt():
-        raise KeyboardInterrupt
+    def interrupt(stage):
+        if stage == "placed":  # both files in place, not yet committed
+            raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         make_package(DEFAULT_DATA, DEFAULT_PRODUCTION, tmp_path / "out", ledger,
-                     _after_write=interrupt)
+                     _at=interrupt)
     assert Ledger(ledger).orders() == []
     vendor = tmp_path / "out" / "vendor"
-    assert not vendor.exists() or list(vendor.iterdir()) == []
+    assert not vendor.exists() or [p.name for p in vendor.iterdir()] == [".lock"]
 
 
 def test_a_failing_preflight_refuses_the_package(tmp_path, fixed_date, monkeypatch, capsys):
