@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,10 +48,14 @@ class PreflightFailed(LeafletsError):
         super().__init__(f"인쇄용 파일이 사전 검사(preflight)를 통과하지 못했습니다: {names}")
 
 
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
 def write_files(folder, files, out_dir) -> list[Artifact]:
     """Write [(relative path, (Artifact, bytes))] under ``folder``; return the artifacts.
-    ``out_dir`` is the output folder the user named, for the error message."""
-    artifacts = []
+    ``out_dir`` is the output folder the user named, for the error message. New files
+    get the usual mode (0o666 less the umask). A full disk raises its OSError as is."""
+    artifacts, target = [], folder
     try:
         for relative, (artifact, data) in files:
             target = Path(folder) / relative
@@ -58,6 +63,8 @@ def write_files(folder, files, out_dir) -> list[Artifact]:
             target.write_bytes(data)
             artifacts.append(artifact)
     except OSError as error:
+        if error.errno in _NO_SPACE:  # not a wrong --out: the command line says so
+            raise OSError(error.errno, error.strerror, str(target)) from None
         raise OutputError(f"출력 폴더 '{out_dir}'에 쓸 수 없습니다: {error.strerror}") from None
     return artifacts
 

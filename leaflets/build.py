@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass
@@ -310,7 +311,8 @@ class _Staging:
     def __enter__(self):
         try:
             self.parent.mkdir(parents=True, exist_ok=True)
-            self.folder = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.new-",
+            _remove_stale(self.parent, self.out_dir.name)
+            self.folder = Path(tempfile.mkdtemp(prefix=_prefix(self.out_dir.name, "new"),
                                                 dir=self.parent))
         except OSError as error:
             raise OutputError(f"출력 폴더 '{self.out_dir}'를 만들 수 없습니다: "
@@ -352,7 +354,8 @@ class _Staging:
         old = None
         try:
             if out_dir.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=self.parent))
+                old = Path(tempfile.mkdtemp(prefix=_prefix(out_dir.name, "old"),
+                                            dir=self.parent))
                 os.rename(out_dir, old / "previous")
             os.rename(staging, out_dir)
         except OSError as error:
@@ -364,6 +367,43 @@ class _Staging:
         self.folder = None
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _prefix(name: str, kind: str) -> str:
+    """``.dist.new-<pid>-``: the pid tells a later build whether the folder's maker is
+    still running."""
+    return f".{name}.{kind}-{os.getpid()}-"
+
+
+def _remove_stale(parent: Path, name: str):
+    """Remove the staging folders beside ``parent/name`` left by a build that was killed
+    (its process is gone); never one of a build still running."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.(?:new|old)-(\d+)-\w+")
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if not match or _running(int(match.group(1))) or not entry.is_dir() \
+                or entry.is_symlink():
+            continue
+        try:  # killed between its two renames: the previous output is still in there
+            if (entry / "previous").is_dir() and not (parent / name).exists():
+                os.rename(entry / "previous", parent / name)
+        except OSError:
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # another user's process; a pid out of range
+        return True
+    return True
 
 
 def _replace_folder(out_dir: Path, payload: dict[str, bytes], keep=()):

@@ -7,10 +7,17 @@ the one place that turns it into a Korean message and exit code 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import inspect
 import io
+import os
+import signal
+import sqlite3
 import sys
+import threading
 import time
+import traceback
 from pathlib import Path
 
 from leaflets import __version__
@@ -18,6 +25,7 @@ from leaflets.errors import LeafletsError
 from leaflets.project import DEFAULT_DATA, DEFAULT_DONGS, DEFAULT_OUT, DEFAULT_PRODUCTION
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
 
 
 class _Parser(argparse.ArgumentParser):
@@ -83,9 +91,10 @@ def cmd_build(args) -> int:
         from leaflets.cache import CACHE_NAME
 
         cache = None if args.no_cache else args.data.resolve().parent / CACHE_NAME
-        result = build(args.data, args.out, args.production, dongs_path=args.dongs,
-                       dong_names=tuple(args.dong or ()), all_dongs=args.all_dongs,
-                       jobs=args.jobs, progress=progress, cache_dir=cache)
+        with _sigterm_stops():
+            result = build(args.data, args.out, args.production, dongs_path=args.dongs,
+                           dong_names=tuple(args.dong or ()), all_dongs=args.all_dongs,
+                           jobs=args.jobs, progress=progress, cache_dir=cache)
     except PreflightFailed as failure:
         for report in failure.reports:
             print(format_report(report), file=sys.stderr)
@@ -495,12 +504,18 @@ def cmd_user(args) -> int:
         store.remove(args.name)
         print(f"사용자 {args.name}을(를) 지웠습니다.")
         return EXIT_OK
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass("비밀번호: ")
-        if getpass.getpass("비밀번호 확인: ") != password:
-            raise _usage("두 비밀번호가 다릅니다", "같은 비밀번호 두 번")
+    try:
+        if args.password_stdin:
+            line = sys.stdin.readline() if sys.stdin else ""
+            if not line:
+                raise EOFError
+            password = line.rstrip("\n")
+        else:
+            password = getpass.getpass("비밀번호: ")
+            if getpass.getpass("비밀번호 확인: ") != password:
+                raise _usage("두 비밀번호가 다릅니다", "같은 비밀번호 두 번")
+    except EOFError:  # Ctrl+D, or an empty or closed standard input
+        raise _usage("비밀번호를 입력하지 않았습니다", "비밀번호 한 줄") from None
     known = [d.name for d in load_dongs(args.dongs).dongs]
     user = store.add(args.name, password, args.role or "", args.dong, known)
     print(f"사용자 {user.name} ({ROLES[user.role]}{' · ' + user.dong if user.dong else ''})을(를) "
@@ -675,11 +690,71 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Run the command line; return the exit code."""
-    args = make_parser().parse_args(argv)
+    """Run the command line; return the exit code: 2 for wrong input, 130 when stopped
+    (Ctrl+C; 143 for SIGTERM), 1 for any other failure — each with one Korean message."""
+    args = None
     try:
+        args = make_parser().parse_args(argv)
         return args.function(args)
     except LeafletsError as error:
         print(f"오류: {error}", file=sys.stderr)
         print("아무 파일도 바꾸지 않았습니다.", file=sys.stderr)
         return EXIT_INPUT
+    except KeyboardInterrupt as stop:
+        kept = (" 만들던 파일은 지웠고 출력 폴더는 이전 그대로입니다."
+                if getattr(args, "command", None) == "build" else "")
+        print(f"\n중단했습니다.{kept}", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(stop, _Terminated) else EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001  the one place every other failure ends
+        print(f"오류: {_failure_message(error)}", file=sys.stderr)
+        if os.environ.get("LEAFLETS_DEBUG") == "1":
+            traceback.print_exc()
+        return EXIT_FAIL
+
+
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+_OS_ERRORS = {
+    errno.EACCES: "권한이 없습니다",
+    errno.EPERM: "권한이 없습니다",
+    errno.EROFS: "읽기 전용 디스크입니다",
+    errno.ENOENT: "파일이나 폴더가 없습니다",
+    errno.EIO: "디스크 입출력 오류입니다",
+}
+
+
+def _failure_message(error: Exception) -> str:
+    """One Korean line for a failure that is not the user's input."""
+    if isinstance(error, OSError) and error.errno is not None:
+        where = f" ({error.filename})" if error.filename else ""
+        if error.errno in _NO_SPACE:
+            return f"디스크 공간이 부족합니다{where}. 공간을 비운 뒤 다시 해 주세요"
+        problem = _OS_ERRORS.get(error.errno, "파일을 읽거나 쓸 수 없습니다")
+        return f"{problem}{where} [{error.strerror or type(error).__name__}]"
+    if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+        return "다른 작업이 기록 파일(데이터베이스)을 쓰고 있습니다. 잠시 뒤 다시 해 주세요"
+    if isinstance(error, sqlite3.Error):
+        return f"기록 파일(데이터베이스) 오류입니다 ({type(error).__name__})"
+    if isinstance(error, MemoryError):
+        return "메모리가 부족합니다. 다른 프로그램을 닫거나 --jobs 를 줄여 다시 해 주세요"
+    return (f"예상하지 못한 오류가 났습니다 ({type(error).__name__}). "
+            "LEAFLETS_DEBUG=1 로 다시 실행하면 자세한 내용을 볼 수 있습니다")
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, stopped the way Ctrl+C stops a build."""
+
+
+@contextlib.contextmanager
+def _sigterm_stops():
+    """While building, SIGTERM unwinds like Ctrl+C: workers end, staging is removed."""
+    def stop(signum, frame):
+        raise _Terminated()
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from leaflets.errors import DataError, MissingGlyphError
 from leaflets.korean import font_coverage
+from leaflets.text import check_strings
 from leaflets.tomlfile import parse_toml, read_file
 
 MAX_FEE = 1_000_000
@@ -121,6 +122,7 @@ def parse_content(raw: bytes, path: str | Path = "minwon24.toml") -> Content:
     path = Path(path)
     doc = parse_toml(raw, path, hint="글자는 \"큰따옴표\" 안에, 금액은 숫자만, "
                                      "항목마다 '이름 = 값' 한 줄")
+    check_strings(path, doc)  # every text may hold line breaks (\n), nothing else unseen
     reader = _Reader(path)
     content = reader.content(doc, hashlib.sha256(raw).hexdigest())
     reader.check_glyphs(doc)

@@ -22,6 +22,7 @@ from PIL import Image, ImageCms
 from leaflets.errors import DataError, MissingGlyphError
 from leaflets.korean import font_coverage
 from leaflets.project import PROFILE
+from leaflets.text import check_text
 from leaflets.tomlfile import parse_toml, read_file
 
 # field -> (Korean label, longest text in characters)
@@ -37,6 +38,8 @@ FIELDS = {
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_IMAGE_PIXELS = 25_000_000  # 5000 x 5000; Pillow's own bomb guard is only a warning below 2x
 MIN_PRINT_PPI = 300
+MIN_IMAGE_SIDE = 50  # pixels: smaller cannot be a logo or a photo at any print size
+MAX_IMAGE_ASPECT = 20  # a 70000×1 strip fits the slot at a fraction of a pixel
 _PHONE = re.compile(r"^[0-9()+\- ]{7,20}$")
 _NAME = re.compile(r"^[가-힣0-9·]{2,12}동$")
 
@@ -189,9 +192,7 @@ def _read_dong(path: Path, row: dict, number: int) -> Dong:
         if len(value) > limit:
             raise DataError(path, f"{where}.{key}", f"{label}이(가) 너무 깁니다 ({len(value)}자)",
                             value=value, allowed=f"{limit}자 이하")
-        if any(unicodedata_category(c) for c in value):
-            raise DataError(path, f"{where}.{key}", f"{label}에 제어 문자가 있습니다",
-                            value=value)
+        check_text(path, f"{where}.{key}", value, multiline=key == "message")
         char = coverage.first_missing(value)
         if char is not None:
             raise MissingGlyphError(path, f"{where}.{key}", char, value)
@@ -205,16 +206,10 @@ def _read_dong(path: Path, row: dict, number: int) -> Dong:
     return Dong(name=name, image=image, path=path, **values)
 
 
-def unicodedata_category(char: str) -> bool:
-    """True for control and format characters (other than a newline)."""
-    import unicodedata
-
-    return char != "\n" and unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs")
-
-
 def _read_image(path: Path, source, where) -> DongImage:
     if not isinstance(source, str):
         raise DataError(path, where, "이미지는 파일 경로(글자)여야 합니다", value=source)
+    check_text(path, where, source)
     folder = path.parent.resolve()
     allowed = f"{path.name}이(가) 있는 폴더 안의 PNG 또는 JPEG 파일 (예: images/옥수동.png)"
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", source) or source.startswith(("/", "\\")):
@@ -223,17 +218,23 @@ def _read_image(path: Path, source, where) -> DongImage:
     if ".." in Path(source).parts:
         raise DataError(path, where, "이미지 경로에 '..'을 쓸 수 없습니다", value=source,
                         allowed=allowed)
-    target = (folder / source).resolve()
-    if not target.is_relative_to(folder):
-        raise DataError(path, where, "이미지가 폴더 밖을 가리킵니다 (심볼릭 링크)", value=source,
-                        allowed=allowed)
-    if not target.is_file():
-        raise DataError(path, where, "이미지 파일이 없습니다", value=source, allowed=allowed)
-    size = target.stat().st_size
-    if size > MAX_IMAGE_BYTES:
-        raise DataError(path, where, f"이미지 파일이 너무 큽니다 ({size / 1048576:.1f} MB)",
-                        value=source, allowed=f"{MAX_IMAGE_BYTES // 1048576} MB 이하")
-    data = target.read_bytes()
+    try:  # the OS refuses some names (a NUL, too long): ValueError or OSError
+        target = (folder / source).resolve()
+        if not target.is_relative_to(folder):
+            raise DataError(path, where, "이미지가 폴더 밖을 가리킵니다 (심볼릭 링크)",
+                            value=source, allowed=allowed)
+        if not target.is_file():
+            raise DataError(path, where, "이미지 파일이 없습니다", value=source, allowed=allowed)
+        size = target.stat().st_size
+        if size > MAX_IMAGE_BYTES:
+            raise DataError(path, where, f"이미지 파일이 너무 큽니다 ({size / 1048576:.1f} MB)",
+                            value=source, allowed=f"{MAX_IMAGE_BYTES // 1048576} MB 이하")
+        data = target.read_bytes()
+    except DataError:
+        raise
+    except (ValueError, OSError):
+        raise DataError(path, where, "이미지 파일을 열 수 없습니다", value=source,
+                        allowed=allowed) from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -246,6 +247,12 @@ def _read_image(path: Path, source, where) -> DongImage:
                 if width * height > MAX_IMAGE_PIXELS:
                     raise DataError(path, where, f"이미지가 너무 큽니다 ({width}×{height} 픽셀)",
                                     value=source, allowed=f"{MAX_IMAGE_PIXELS:,} 픽셀 이하")
+                if min(width, height) < MIN_IMAGE_SIDE or \
+                        max(width, height) > MAX_IMAGE_ASPECT * min(width, height):
+                    raise DataError(path, where, f"이미지 모양이 인쇄할 수 없는 크기입니다 "
+                                    f"({width}×{height} 픽셀)", value=source,
+                                    allowed=f"가로·세로 {MIN_IMAGE_SIDE}픽셀 이상, "
+                                    f"긴 쪽이 짧은 쪽의 {MAX_IMAGE_ASPECT}배 이하")
                 image.verify()
             with Image.open(io.BytesIO(data)) as image:
                 image.load()  # verify() does not decode; a truncated file fails here

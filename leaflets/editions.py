@@ -14,11 +14,15 @@ with fonts and the common pages loaded once per worker.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import io
 import multiprocessing
 import multiprocessing.util
 import os
+import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -267,7 +271,7 @@ class EditionPool:
             self.pool = ProcessPoolExecutor(self.workers, mp_context=context,
                                             initializer=_start_worker,
                                             initargs=(self.content, self.production,
-                                                      self.common))
+                                                      self.common, os.getpid()))
             if len(self.dongs) >= self.workers:  # chunks of whole editions
                 rounds = -(-len(self.dongs) // (CHUNK * self.workers))
                 size = -(-len(self.dongs) // (rounds * self.workers))  # even, at most CHUNK
@@ -279,13 +283,28 @@ class EditionPool:
                             for task in self.tasks]
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind, *exc):
         if self.pool is not None:
-            for future in self.futures:
-                if future is not None:
-                    future.cancel()
+            if kind is not None:
+                # No future is cancelled here: Python 3.11's pool thread fails on one it
+                # then finds in a pool whose workers ended (InvalidStateError).
+                self._stop_workers()
+            else:
+                for future in self.futures:
+                    if future is not None:
+                        future.cancel()
             self.pool.shutdown(wait=True, cancel_futures=True)
         return False
+
+    def _stop_workers(self):
+        """End the workers now (an error or Ctrl+C): none may go on writing into the
+        staging folder the build is about to remove, nor outlive it."""
+        # The executor offers no way to stop running tasks before Python 3.14.
+        processes = list((getattr(self.pool, "_processes", None) or {}).values())
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join()
 
     def editions(self):
         """Yield (dong, [(path, (Artifact, bytes))]) for every edition, in order, or
@@ -380,10 +399,11 @@ class _Failure:
 _worker = {}
 
 
-def _start_worker(content, production, common):
+def _start_worker(content, production, common, parent):
     """Fonts and the common pages, once per worker process."""
     from leaflets.render import Renderer
 
+    _end_with_parent(parent)
     renderer = Renderer()
     _worker.update(content=content, production=production, common=common, renderer=renderer)
     # Pool workers end without running finalizers: remove WeasyPrint's font folder then.
@@ -391,6 +411,34 @@ def _start_worker(content, production, common):
     # Layout makes many short-lived objects and few cycles: collect less often.
     gc.freeze()
     gc.set_threshold(100_000, 50, 1000)
+
+
+def _end_with_parent(parent: int):
+    """Make this worker end when the build process ``parent`` does, even by SIGKILL.
+
+    Ctrl+C reaches the whole process group: only the parent acts on it (it stops
+    the workers); a SIGTERM from the parent ends a worker at once.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:  # Linux: the kernel kills us with the thread that started us
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) == 0:
+            if os.getppid() != parent:  # it ended before prctl took effect
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _watch_parent(parent: int):
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _editions_in_worker(dongs, products, delivery=None):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from leaflets.errors import DataError
 from leaflets.products import PRODUCTS
+from leaflets.text import check_strings
 from leaflets.tomlfile import parse_toml, read_file
 
 METHODS = {"work-and-turn": "돌려찍기", "sheetwise": "앞뒤판"}
@@ -161,7 +162,9 @@ class Production:
 def load_production(path: str | Path) -> Production:
     """Read and validate a production file; raise DataError on any problem."""
     path = Path(path)
-    return _Reader(path).production(parse_toml(read_file(path), path))
+    doc = parse_toml(read_file(path), path)
+    check_strings(path, doc)  # one-line fields refuse a line feed themselves
+    return _Reader(path).production(doc)
 
 
 class _Reader:

@@ -1,8 +1,9 @@
 """Reading the project's TOML data files: one place for the file and syntax errors.
 
 Every data file (content, production, 동) is read the same way: a missing or
-unreadable file, a file that is not UTF-8, or a TOML syntax error is a
-DataError naming the file (and the line), never a traceback.
+unreadable file, a file that is not UTF-8, a TOML syntax error, a number too
+long for Python or nesting too deep for its stack is a DataError naming the
+file (and the line), never a traceback.
 """
 
 from __future__ import annotations
@@ -42,3 +43,32 @@ def parse_toml(raw: bytes, path: Path, *, hint: str | None = None) -> dict:
             shown = lines[line - 1].strip() if line and line <= len(lines) else None
         raise DataError(path, "(문법)", f"TOML 문법 오류 ({error})", value=shown, line=line,
                         allowed=hint) from None
+    except ValueError:  # Python reads no integer of more than 4300 digits
+        match = _LONG_NUMBER.search(text)
+        line = text.count("\n", 0, match.start()) + 1 if match else None
+        shown = f"{match.group()[:20]}… ({len(match.group())}자리)" if match else None
+        raise DataError(path, "(값)", "숫자가 너무 깁니다", value=shown, line=line,
+                        allowed="금액·부수 등은 보통의 숫자 (예: 1000)") from None
+    except RecursionError:
+        raise DataError(path, "(문법)", "목록([ ])이나 표({ })가 너무 깊게 겹쳐 있습니다",
+                        line=_deep_line(text), allowed=f"{MAX_DEPTH}단계 이하") from None
+
+
+MAX_DEPTH = 100
+_LONG_NUMBER = re.compile(r"\d(?:_?\d){4300,}")
+
+
+def _deep_line(text: str) -> int | None:
+    """The line where brackets first nest deeper than MAX_DEPTH (a hint: quotes and
+    comments are not skipped, as the file is already known to be broken)."""
+    depth, line = 0, 1
+    for char in text:
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        elif char == "\n":
+            line += 1
+    return None

@@ -71,11 +71,13 @@ def locked(vendor: Path, timeout: float = LOCK_TIMEOUT):
                                          "다시 해 주세요") from None
                     time.sleep(0.05)
             # A build swaps dist/ for a copy: a lock on the old file guards nothing.
-            if os.fstat(handle).st_ino == os.stat(vendor / LOCK_NAME).st_ino:
+            try:
+                current = os.fstat(handle).st_ino == os.stat(vendor / LOCK_NAME).st_ino
+            except FileNotFoundError:
+                current = False
+            if current:
                 yield
                 return
-        except FileNotFoundError:
-            pass
         finally:
             os.close(handle)
 

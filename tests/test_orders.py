@@ -234,6 +234,18 @@ def test_a_kill_at_any_step_leaves_the_whole_order_or_nothing(tmp_path):
                     "placed": "nothing", "committed": "order"}
 
 
+def test_an_interruption_after_the_commit_keeps_the_order(tmp_path):
+    out, ledger = tmp_path / "out", tmp_path / "orders.sqlite"
+
+    def interrupt(stage):
+        if stage == "committed":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        make_package(DEFAULT_DATA, DEFAULT_PRODUCTION, out, ledger, _at=interrupt)
+    assert _state(out / "vendor", ledger) == "order"
+
+
 def _leaflets(*args, **kwargs) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "leaflets", *args], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
