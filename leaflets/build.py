@@ -80,7 +80,7 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
         if artifacts is not None and _already_there(out_dir, artifacts, manifest):
             return BuildResult(out_dir, content.sha256, artifacts)
     gu = cache.get(gu_key)
-    common = cache.get(common_key) if todo else None
+    common = cache.get(common_key, "common") if todo else None
     if gu is None or todo:  # imported here, once, before the workers fork: all need them
         import leaflets.compose  # noqa: F401
         from leaflets.render import Renderer
@@ -98,7 +98,7 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
         if todo and common is None:
             proofs = {(a.product, a.page): data for _, (a, data) in gu if a.kind == "proof-png"}
             common = make_common(content, production, renderer, screens or None, proofs)
-            cache.put(common_key, common)
+            cache.put(common_key, common, "common")
         # The workers start on the 동 editions while this process writes the 구's files.
         delivery = Delivery(str(staging.folder), str(out_dir),
                             str(cache.folder) if cache.folder else None, keys)

@@ -88,9 +88,12 @@ def cmd_build(args) -> int:
     started = time.perf_counter()
     progress = _progress_printer(sys.stderr)
     try:
-        from leaflets.cache import CACHE_NAME
+        from leaflets.cache import CACHE_NAME, unsafe_reason
 
         cache = None if args.no_cache else args.data.resolve().parent / CACHE_NAME
+        if cache is not None and (reason := unsafe_reason(cache)):
+            print(f"경고: {reason}", file=sys.stderr)
+            cache = None
         with _sigterm_stops():
             result = build(args.data, args.out, args.production, dongs_path=args.dongs,
                            dong_names=tuple(args.dong or ()), all_dongs=args.all_dongs,
