@@ -370,3 +370,31 @@ def test_no_password_on_standard_input(project, stdin):
     assert result.returncode == 2, result.stderr
     assert "비밀번호를 입력하지 않았습니다" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# Every other failure ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("error, message", [
+    (__import__("sqlite3").OperationalError("database is locked"), "다른 작업이 기록 파일"),
+    (PermissionError(13, "Permission denied", "dist/a.pdf"), "권한이 없습니다 (dist/a.pdf)"),
+    (OSError(28, "No space left on device"), "디스크 공간이 부족합니다"),
+    (MemoryError(), "메모리가 부족합니다"),
+    (RuntimeError("boom"), "예상하지 못한 오류가 났습니다 (RuntimeError)"),
+])
+def test_any_other_failure_is_one_korean_line(monkeypatch, capsys, error, message):
+    from leaflets import cli
+
+    def fail(args):
+        """검사 (a stand-in that fails)."""
+        raise error
+
+    monkeypatch.setitem(cli.COMMANDS, "check", (fail, "검사"))
+    monkeypatch.delenv("LEAFLETS_DEBUG", raising=False)
+    assert cli.main(["check"]) == 1
+    stderr = capsys.readouterr().err
+    assert stderr.startswith("오류: ") and message in stderr
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+
+    monkeypatch.setenv("LEAFLETS_DEBUG", "1")  # the details, when asked for
+    assert cli.main(["check"]) == 1
+    assert "Traceback" in capsys.readouterr().err
