@@ -199,9 +199,8 @@ class EditionCache:
         _check(type(body) is dict and body.keys() == {"format", "schema", "value", "blobs"})
         _check(body["format"] == FORMAT and body["schema"] == schema)
         _check(type(body["blobs"]) is dict)
-        kind, names = SCHEMAS[schema]()
-        reader = _Reader(body["blobs"], _read_private(self.folder / f"{key}.data"), names)
-        value = reader.value(body["value"], kind)
+        reader = _Reader(body["blobs"], _read_private(self.folder / f"{key}.data"), schema)
+        value = reader.value(body["value"], SCHEMAS[schema]()[0])
         if schema == "edition":
             for (path, (artifact, _)), (_, (_, digest)) in zip(value, body["value"],
                                                                strict=True):
@@ -231,12 +230,14 @@ class EditionCache:
 class _Reader:
     """Rebuilds one entry from its index, checking each value against its type."""
 
-    def __init__(self, blobs: dict, data: bytes, names: dict):
-        self.blobs, self.data, self.names = blobs, data, names
-        self.fields = {}
+    def __init__(self, blobs: dict, data: bytes, schema: str):
+        self.blobs, self.data, self.schema = blobs, data, schema
 
     def value(self, value, kind):
         """``value`` as parsed from JSON, rebuilt as a ``kind``; _BadEntry if it is not one."""
+        if kind in _SCALARS:
+            _check(type(value) in _SCALARS[kind])
+            return value
         origin, args = typing.get_origin(kind), typing.get_args(kind)
         if origin in (types.UnionType, typing.Union):
             for option in args:
@@ -245,13 +246,10 @@ class _Reader:
                 except _BadEntry:
                     pass
             raise _BadEntry
-        if kind in _SCALARS:
-            _check(type(value) in _SCALARS[kind])
-            return value
         if kind is bytes:
             return self.blob(value)
         if dataclasses.is_dataclass(kind):
-            hints = self._fields(kind)
+            hints = _fields(kind, self.schema)
             _check(type(value) is dict and value.keys() == hints.keys())
             return kind(**{name: self.value(value[name], hint) for name, hint in hints.items()})
         _check(type(value) is list)
@@ -278,11 +276,12 @@ class _Reader:
         _check(len(data) == place[1] and hashlib.sha256(data).hexdigest() == digest)
         return data
 
-    def _fields(self, cls) -> dict:
-        if cls not in self.fields:
-            hints = typing.get_type_hints(cls, localns=self.names)
-            self.fields[cls] = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
-        return self.fields[cls]
+
+@functools.cache
+def _fields(cls, schema: str) -> dict:
+    """The fields of dataclass ``cls`` and their types, as ``SCHEMAS[schema]`` names them."""
+    hints = typing.get_type_hints(cls, localns=SCHEMAS[schema]()[1])
+    return {field.name: hints[field.name] for field in dataclasses.fields(cls)}
 
 
 _SCALARS = {str: (str,), int: (int,), float: (int, float), bool: (bool,),
