@@ -99,11 +99,14 @@ def unsafe_reason(folder: str | Path) -> str | None:
         status = os.stat(folder)
     except OSError:
         return None
-    if not _private(status):
-        return (f"캐시 폴더 '{folder}'는 다른 사용자도 쓸 수 있어(권한 "
-                f"{status.st_mode & 0o777:o}) 쓰지 않고, 캐시 없이 모두 새로 만듭니다. "
-                "폴더를 지우거나 'chmod go-w'로 권한을 고쳐 주세요")
-    return None
+    if _private(status):
+        return None
+    if status.st_mode & 0o022:
+        why = f"다른 사용자도 쓸 수 있어(권한 {status.st_mode & 0o777:o})"
+        fix = "폴더를 지우거나 'chmod go-w'로 권한을 고쳐 주세요"
+    else:
+        why, fix = "다른 사용자의 폴더라", "폴더를 지우면 새로 만듭니다"
+    return f"캐시 폴더 '{folder}'는 {why} 쓰지 않고, 캐시 없이 모두 새로 만듭니다. {fix}"
 
 
 def _private(status: os.stat_result) -> bool:
