@@ -473,10 +473,11 @@ def cmd_serve(args) -> int:
                      "먼저 leaflets user add 로 계정을 만드세요", "127.0.0.1")
     app = create_app(data=args.data, production=args.production, dongs=args.dongs,
                      instance=instance)
-    print(f"웹 화면: http://{args.host}:{args.port}/  (끝내려면 Ctrl+C)")
-    from werkzeug.serving import run_simple
+    import waitress
 
-    run_simple(args.host, args.port, app, threaded=True)
+    print(f"웹 화면: http://{args.host}:{args.port}/  (끝내려면 Ctrl+C)", flush=True)
+    # More request threads than render workers, so cached pages are served while renders run.
+    waitress.serve(app, host=args.host, port=args.port, threads=8, ident="leaflets")
     return EXIT_OK
 
 

@@ -2,22 +2,29 @@
 
 A thin layer over the same functions the CLI uses. Server-rendered Korean
 pages (templates/web/), forms that work without JavaScript. Every POST
-carries a CSRF token; session cookies are HttpOnly and SameSite=Lax; login
-attempts are rate-limited; a 동 담당자 gets 403 for any other 동.
+carries a CSRF token; session cookies are HttpOnly and SameSite=Lax and
+name a session the server can end; login attempts are rate-limited; a 동
+담당자 gets 403 for any other 동; every response forbids framing and scripts;
+every error, a crash included, is a Korean page. Renders run on a small pool
+(leaflets.renderpool) so cached previews are served while others render.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import io
 import ipaddress
+import re
 import secrets
 import threading
-import time
+import unicodedata
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, abort, g, redirect, render_template, request, send_file, session, url_for
+from werkzeug.exceptions import HTTPException
 
 from leaflets.budget import Pricer, format_table
 from leaflets.content import load_content
@@ -30,12 +37,21 @@ from leaflets.production import load_production
 from leaflets.products import PRODUCTS
 from leaflets.project import DEFAULT_DATA, DEFAULT_DONGS, DEFAULT_PRODUCTION, TEMPLATES
 from leaflets.render import Renderer, rasterize
-from leaflets.users import ROLES, UserStore
+from leaflets.renderpool import RenderPool
+from leaflets.users import LOGIN_WINDOW, ROLES, StoreBusy, TooManyAttempts, UserStore
 
-LOGIN_LIMIT = 5  # failed attempts per address ...
-LOGIN_WINDOW = 300  # ... in this many seconds
 PREVIEW_DPI = 80
 PREVIEW_CACHE = 64  # rendered products kept for previews, oldest dropped first
+RENDER_WORKERS = 2  # renders at once; each holds a Renderer and a CPU
+MESSAGES = {
+    403: "이 페이지를 볼 권한이 없습니다.",
+    404: "없는 페이지입니다.",
+    405: "이 주소에서는 그런 요청을 받지 않습니다.",
+    413: "올린 파일이 너무 큽니다.",
+    429: "로그인 시도가 너무 많습니다. 5분 뒤에 다시 해 주세요.",
+    500: "서버에서 오류가 났습니다. 잠시 뒤에 다시 해 보시고, 계속되면 담당자에게 알려 주세요.",
+    503: "지금은 요청이 몰려 처리하지 못했습니다. 잠시 뒤에 다시 해 주세요.",
+}
 
 
 class _App(Flask):
@@ -57,10 +73,10 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
     store = UserStore(users or instance / "users.sqlite")
     ledger = Ledger(default_ledger(production))
     out = Path(out or data.parent / "dist").resolve()  # send_file takes relative to the app
-    failures: dict[str, list[float]] = {}
-    lock = threading.RLock()  # renders are serialised; renderer() nests inside
+    renders = RenderPool(RENDER_WORKERS, keep=PREVIEW_CACHE)
+    policy = _content_security_policy(Path(app.template_folder))
+    lock = threading.RLock()  # the package view's renders, on a Renderer of their own
     renderer_holder = {}
-    previews: dict[tuple, list[bytes]] = {}  # (content, product, 동) -> PNG of each page
 
     def renderer() -> Renderer:
         with lock:
@@ -70,7 +86,7 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
 
     @app.before_request
     def load_user():
-        g.user = store.get(session.get("user", "")) if session.get("user") else None
+        g.user = store.session_user(session.get("sid"))  # None once logged out on the server
         if "csrf" not in session:
             session["csrf"] = secrets.token_urlsafe(32)
         if request.method == "POST" and not secrets.compare_digest(
@@ -94,47 +110,57 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
             return inner
         return wrap
 
-    @app.errorhandler(400)
-    @app.errorhandler(403)
-    @app.errorhandler(404)
-    @app.errorhandler(413)
-    @app.errorhandler(429)
+    @app.after_request
+    def secure_headers(response):
+        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
+
+    def error_page(code: int, text: str):
+        response = app.make_response((render_template("error.html.j2", code=code,
+                                                      message=text), code))
+        if code in (429, 503):
+            response.headers["Retry-After"] = str(LOGIN_WINDOW if code == 429 else 5)
+        return response
+
+    # Every HTTP error, and any other exception, which Flask logs with its trace and
+    # hands here as a 500 (InternalServerError): the page shows no trace.
+    @app.errorhandler(HTTPException)
     def error(e):
-        messages = {403: "이 페이지를 볼 권한이 없습니다.", 404: "없는 페이지입니다.",
-                    413: "올린 파일이 너무 큽니다.",
-                    429: "로그인 시도가 너무 많습니다. 5분 뒤에 다시 해 주세요."}
-        text = messages.get(e.code) or getattr(e, "description", "") or "요청이 잘못되었습니다."
-        return render_template("error.html.j2", code=e.code, message=text), e.code
+        code = e.code or 500
+        # a description given by our own abort() is Korean; Werkzeug's defaults are not
+        text = (MESSAGES.get(code) or vars(e).get("description")
+                or ("요청이 잘못되었습니다." if code < 500 else MESSAGES[500]))
+        return error_page(code, text)
+
+    @app.errorhandler(StoreBusy)
+    def busy(e):
+        return error_page(503, MESSAGES[503])
 
     @app.route("/login", methods=["GET", "POST"])
     def login():
         message = None
         if request.method == "POST":
-            address = request.remote_addr or "?"
-            now = time.monotonic()
-            with lock:
-                recent = [t for t in failures.get(address, []) if now - t < LOGIN_WINDOW]
-                failures[address] = recent
-                if len(recent) >= LOGIN_LIMIT:
-                    abort(429)
-            user = store.authenticate(request.form.get("name", ""),
-                                      request.form.get("password", ""))
-            if user is None:
-                with lock:
-                    failures[address].append(now)
+            try:
+                token = store.log_in(request.form.get("name", ""),
+                                     request.form.get("password", ""), request.remote_addr or "?")
+            except TooManyAttempts:
+                abort(429)
+            if token is None:
                 message = "이름이나 비밀번호가 틀렸습니다."
             else:
+                store.log_out(session.get("sid"))
                 session.clear()
-                session["user"] = user.name
+                session["sid"] = token
                 session["csrf"] = secrets.token_urlsafe(32)
-                target = request.args.get("next", "")
-                if not target.startswith("/") or target.startswith("//"):
-                    target = url_for("home")
-                return redirect(target)
+                return redirect(local_path(request.args.get("next", "")) or url_for("home"))
         return render_template("login.html.j2", message=message), 200 if not message else 401
 
     @app.post("/logout")
     def logout():
+        store.log_out(session.get("sid"))  # a saved copy of the cookie stops working too
         session.clear()
         return redirect(url_for("login"))
 
@@ -181,24 +207,25 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
     def preview_png(product, page):
         return _png(product, page, None)
 
+    def known_dong(name):
+        """The 동 called ``name``; 404 for a name the 동 file does not have."""
+        known = load_dongs(dongs)
+        if name not in [d.name for d in known.dongs]:
+            abort(404)
+        return known.get(name)
+
     def _png(product, page, dong_name):
         if product not in PRODUCTS or not 1 <= page <= len(PRODUCTS[product].pages):
             abort(404)
         content = load_content(data)
-        dong = load_dongs(dongs).get(dong_name) if dong_name else None
+        dong = known_dong(dong_name) if dong_name else None
         key = (content.sha256, product, dong.fingerprint if dong else "")
-        with lock:
-            if key not in previews:  # one render serves every page of the product
-                rendered = renderer().render(content, product, "screen", dong)
-                pngs = []
-                for image in rasterize(rendered.pdf, PREVIEW_DPI):
-                    buffer = io.BytesIO()
-                    image.save(buffer, "PNG")
-                    pngs.append(buffer.getvalue())
-                previews[key] = pngs
-                while len(previews) > PREVIEW_CACHE:
-                    previews.pop(next(iter(previews)))
-            png = previews[key][page - 1]
+
+        def pngs(renderer) -> list[bytes]:  # one render serves every page of the product
+            pdf = renderer.render(content, product, "screen", dong).pdf
+            return [_png_bytes(image) for image in rasterize(pdf, PREVIEW_DPI)]
+
+        png = renders.cached(key, pngs)[page - 1]
         response = send_file(io.BytesIO(png), mimetype="image/png")
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -208,8 +235,8 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
     def print_pdf(product):
         if product not in PRODUCTS:
             abort(404)
-        with lock:
-            pdf = renderer().render(load_content(data), product, "print").pdf
+        content = load_content(data)
+        pdf = renders.run(lambda renderer: renderer.render(content, product, "print").pdf)
         return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
                          download_name=f"{product}-인쇄용.pdf")
 
@@ -255,6 +282,7 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
     @app.get("/dong/<name>/<product>-<int:page>.png")
     @login_required()
     def dong_png(name, product, page):
+        known_dong(name)
         if not g.user.may_edit(name):
             abort(403)
         return _png(product, page, name)
@@ -262,15 +290,15 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
     @app.get("/dong/<name>/<product>.pdf")
     @login_required()
     def dong_pdf(name, product):
+        dong = known_dong(name)
         if not g.user.may_edit(name):
             abort(403)
         if product not in PRODUCTS:
             abort(404)
-        dong = load_dongs(dongs).get(name)
         mode = "print" if request.args.get("print") else "screen"
+        content = load_content(data)
         try:
-            with lock:
-                pdf = renderer().render(load_content(data), product, mode, dong).pdf
+            pdf = renders.run(lambda renderer: renderer.render(content, product, mode, dong).pdf)
         except LeafletsError as wrong:
             abort(400, str(wrong))
         suffix = "-인쇄용" if mode == "print" else ""
@@ -345,6 +373,42 @@ def _fee_rows(form) -> list[dict]:
         rows.append({"document": document.strip(), "counter": amounts[0],
                      "kiosk": amounts[1], "online": amounts[2]})
     return rows
+
+
+def local_path(target: str) -> str | None:
+    """``target`` if it is a path on this site, else None: ``next`` never leads elsewhere.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash,
+    so a control character or a backslash makes a path as foreign as
+    ``//evil``; the same holds for each percent-decoding a later hop applies.
+    """
+    text = target
+    for _ in range(3):
+        if (not text.startswith("/") or text.startswith("//") or "\\" in text
+                or any(unicodedata.category(c) == "Cc" for c in text)
+                or urlsplit(text).scheme or urlsplit(text).netloc):
+            return None
+        text, before = unquote(text), text
+        if text == before:
+            return target
+    return None  # still encoded after three decodings: not a link anybody clicked
+
+
+def _png_bytes(image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _content_security_policy(templates: Path) -> str:
+    """Own resources only, no scripts; the pages' inline stylesheets allowed by their hash."""
+    hashes = sorted({
+        "'sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() + "'"
+        for template in templates.glob("*.j2")
+        for css in re.findall(r"<style>(.*?)</style>", template.read_text(encoding="utf-8"), re.S)})
+    return ("default-src 'self'; script-src 'none'; object-src 'none'; "
+            f"style-src 'self' {' '.join(hashes)}; frame-ancestors 'none'; "
+            "form-action 'self'; base-uri 'none'")
 
 
 def _secret_key(instance: Path) -> bytes:
