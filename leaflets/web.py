@@ -207,9 +207,31 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
     def preview_png(product, page):
         return _png(product, page, None)
 
+    dongs_read = {"states": None, "known": None}  # the last 동 file read, and from what
+    dongs_lock = threading.Lock()
+
+    def current_dongs():
+        """load_dongs(dongs), read again only when the file or one of its pictures changed.
+
+        Reading checks and decodes every picture: half a second for 17 photos, too
+        much for each cached preview.
+        """
+        with dongs_lock:
+            states, known = dongs_read["states"], dongs_read["known"]
+        before = _file_states(states or {dongs: None})
+        if known is not None and before == states:
+            return known
+        known = load_dongs(dongs)
+        after = _file_states([dongs, *(dongs.parent / d.image.source
+                                       for d in known.dongs if d.image)])
+        if all(after.get(path, state) == state for path, state in before.items()):
+            with dongs_lock:  # nothing changed while it was read
+                dongs_read.update(states=after, known=known)
+        return known
+
     def known_dong(name):
         """The 동 called ``name``; 404 for a name the 동 file does not have."""
-        known = load_dongs(dongs)
+        known = current_dongs()
         if name not in [d.name for d in known.dongs]:
             abort(404)
         return known.get(name)
@@ -392,6 +414,18 @@ def local_path(target: str) -> str | None:
         if text == before:
             return target
     return None  # still encoded after three decodings: not a link anybody clicked
+
+
+def _file_states(paths) -> dict:
+    """Each file's identity, size and modification time (None if missing): a change shows."""
+    states = {}
+    for path in paths:
+        try:
+            stat = Path(path).stat()
+            states[path] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        except OSError:
+            states[path] = None
+    return states
 
 
 def _png_bytes(image) -> bytes:

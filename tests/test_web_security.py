@@ -25,6 +25,7 @@ import waitress
 import leaflets.render
 import leaflets.users
 import leaflets.web
+from leaflets.products import PRODUCTS
 from leaflets.project import DEFAULT_DATA, DEFAULT_DONGS, DEFAULT_PRODUCTION
 from leaflets.users import UserStore
 from leaflets.web import create_app
@@ -352,3 +353,22 @@ def test_an_unknown_name_costs_the_same_scrypt_as_a_known_one(tmp_path, monkeypa
     known, calls[:] = list(calls), []
     assert store.log_in("없는사람", "wrong-password", "b") is None
     assert calls == known and len(known) == 1
+
+
+def test_the_dong_file_is_read_again_only_when_it_or_a_picture_changed(tmp_path, monkeypatch):
+    app, _ = _make_app(tmp_path)
+    client = app.test_client()
+    _client_login(client, ADMIN)
+    reads = []
+    load_dongs = leaflets.web.load_dongs
+    monkeypatch.setattr(leaflets.web, "load_dongs", lambda path: reads.append(path)
+                        or load_dongs(path))
+    page = f"/dong/옥수동/pocket-{PRODUCTS['pocket'].dong_page}.png"
+    before = client.get(page).data
+    assert client.get(page).data == before and len(reads) == 1
+    dongs = tmp_path / "dongs.toml"
+    changed = tmp_path / "dongs.new"
+    changed.write_text(dongs.read_text(encoding="utf-8").replace(
+        'name = "옥수동"', 'name = "옥수동"\nmessage = "새 안내 문구"'), encoding="utf-8")
+    changed.replace(dongs)  # as every save does: a new file in its place
+    assert client.get(page).data != before and len(reads) == 2
