@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PIL import Image, ImageCms
 
-from leaflets.errors import DataError, MissingGlyphError
+from leaflets.errors import DataError, DataErrors, MissingGlyphError
 from leaflets.korean import font_coverage
 from leaflets.project import PROFILE
 from leaflets.text import check_text
@@ -42,6 +42,13 @@ MIN_IMAGE_SIDE = 50  # pixels: smaller cannot be a logo or a photo at any print 
 MAX_IMAGE_ASPECT = 20  # a 70000×1 strip fits the slot at a fraction of a pixel
 _PHONE = re.compile(r"^[0-9()+\- ]{7,20}$")
 _NAME = re.compile(r"^[가-힣0-9·]{2,12}동$")
+# The 17 행정동 of 성동구, as the 구 names them (행정동 명칭, 성동구 행정기구 조례 별표;
+# the plan's 붙임 1 evaluates these 17). Another name needs ``extra_names`` in the file.
+DONG_NAMES = (
+    "왕십리도선동", "왕십리제2동", "마장동", "사근동", "행당제1동", "행당제2동", "응봉동",
+    "금호1가동", "금호2·3가동", "금호4가동", "옥수동", "성수1가제1동", "성수1가제2동",
+    "성수2가제1동", "성수2가제3동", "송정동", "용답동",
+)
 
 
 @dataclass(frozen=True)
@@ -142,23 +149,38 @@ class Dongs:
 def load_dongs(path: str | Path) -> Dongs:
     """Read and validate a dongs file; raise DataError on any problem."""
     path = Path(path)
-    raw = read_file(path)
+    return parse_dongs(read_file(path), path)
+
+
+def parse_dongs(raw: bytes, path: str | Path) -> Dongs:
+    """Validate the text of a dongs file held in memory (pictures are read from the
+    folder of ``path``); raise DataError on any problem."""
+    path = Path(path)
     doc = parse_toml(raw, path)
     for key in doc:
-        if key != "dongs":
-            raise DataError(path, key, "알 수 없는 항목입니다", allowed="dongs")
+        if key not in ("dongs", "extra_names"):
+            raise DataError(path, key, "알 수 없는 항목입니다", allowed="dongs, extra_names")
+    extra = _extra_names(path, doc.get("extra_names", []))
     rows = doc.get("dongs")
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
         raise DataError(path, "dongs", "[[dongs]] 표가 하나 이상 있어야 합니다")
     if len(rows) > 5000:
         raise DataError(path, "dongs", "동이 너무 많습니다", value=len(rows), allowed="5000개 이하")
-    dongs = []
+    dongs, errors = [], []
     for number, row in enumerate(rows, start=1):
-        dong = _read_dong(path, row, number)
-        if any(d.name == dong.name for d in dongs):
-            raise DataError(path, f"dongs[{number}].name", "같은 이름의 동이 이미 있습니다",
-                            value=dong.name)
+        try:  # every 동 is checked, so that one run names every 동 to fix
+            dong = _read_dong(path, row, number, extra)
+            if any(d.name == dong.name for d in dongs):
+                raise DataError(path, f"dongs[{number}].name", "같은 이름의 동이 이미 있습니다",
+                                value=dong.name)
+        except DataError as error:
+            errors.append(error)
+            continue
         dongs.append(dong)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise DataErrors(errors)
     digest = hashlib.sha256(raw)
     for dong in dongs:
         if dong.image:
@@ -166,13 +188,29 @@ def load_dongs(path: str | Path) -> Dongs:
     return Dongs(path, tuple(dongs), digest.hexdigest())
 
 
-def _read_dong(path: Path, row: dict, number: int) -> Dong:
+def _extra_names(path: Path, names) -> tuple[str, ...]:
+    """Names allowed besides the 17 행정동 (a new or renamed 동), each a valid 동 name."""
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise DataError(path, "extra_names", "동 이름 목록이어야 합니다", value=names,
+                        allowed='예: extra_names = ["새동"]')
+    for number, name in enumerate(names, start=1):
+        if not _NAME.match(name):
+            raise DataError(path, f"extra_names[{number}]", "동 이름이 틀렸습니다", value=name,
+                            allowed="한글 동 이름, 예: 옥수동, 금호2·3가동")
+    return tuple(names)
+
+
+def _read_dong(path: Path, row: dict, number: int, extra: tuple[str, ...] = ()) -> Dong:
     where = f"dongs[{number}]"
     name = row.get("name")
     if not isinstance(name, str) or not _NAME.match(name.strip()):
         raise DataError(path, f"{where}.name", "동 이름이 틀렸습니다", value=name,
                         allowed="한글 동 이름, 예: 옥수동, 금호2·3가동")
     name = name.strip()
+    if name not in DONG_NAMES and name not in extra:
+        raise DataError(path, f"{where}.name", f"성동구의 행정동이 아닙니다{_did_you_mean(name)}",
+                        value=name, allowed="성동구 17개 행정동 (" + ", ".join(DONG_NAMES)
+                        + "), 또는 extra_names 에 적은 이름")
     where = f"dongs[{number}] ({name})"
     allowed = ("name", "image", *FIELDS)
     for key in row:
@@ -204,6 +242,18 @@ def _read_dong(path: Path, row: dict, number: int) -> Dong:
     if row.get("image", "") != "":
         image = _read_image(path, row["image"], f"{where}.image")
     return Dong(name=name, image=image, path=path, **values)
+
+
+def _did_you_mean(name: str) -> str:
+    """ " — 혹시 '행당제1동'을(를) 말씀하셨나요?" for a near miss, else ""."""
+    import difflib
+
+    def plain(text):  # 행당1동 and 행당제1동 are the same 동 to a reader
+        return text.replace("제", "").replace("·", "").replace(".", "")
+
+    exact = [known for known in DONG_NAMES if plain(known) == plain(name)]
+    close = exact or difflib.get_close_matches(name, DONG_NAMES, n=1, cutoff=0.6)
+    return f" — 혹시 '{close[0]}'을(를) 말씀하셨나요?" if close else ""
 
 
 def _read_image(path: Path, source, where) -> DongImage:

@@ -50,6 +50,22 @@ class DataError(LeafletsError, ValueError):
         return ". ".join(parts)
 
 
+class DataErrors(DataError):
+    """Several values of one file are wrong (one message lists them all)."""
+
+    def __init__(self, errors: list[DataError]):
+        self.errors = tuple(errors)
+        first = errors[0]
+        self.path, self.field, self.problem = first.path, first.field, first.problem
+        self.value, self.allowed, self.line = first.value, first.allowed, first.line
+        lines = [f"{self.path}: 오류 {len(errors)}건 — 모두 고친 뒤 다시 해 주세요"]
+        lines += [f"  {number}. {error}" for number, error in enumerate(errors, start=1)]
+        ValueError.__init__(self, "\n".join(lines))
+
+    def _message(self):
+        return str(self)
+
+
 class MissingGlyphError(DataError):
     """A character in the data cannot be drawn by the project's fonts."""
 

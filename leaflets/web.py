@@ -26,18 +26,21 @@ from urllib.parse import unquote, urlsplit
 from flask import Flask, abort, g, redirect, render_template, request, send_file, session, url_for
 from werkzeug.exceptions import HTTPException
 
+from leaflets.admission import EditionChecker
 from leaflets.budget import Pricer, format_table
 from leaflets.content import load_content
 from leaflets.diff import field_changes
 from leaflets.dongs import FIELDS, MAX_IMAGE_BYTES, load_dongs
-from leaflets.editing import StaleEdit, save_content, save_dong, version
+from leaflets.editing import StaleEdit, dong_version, file_version, save_content, save_dong
 from leaflets.errors import LeafletsError
 from leaflets.ledger import Ledger, default_ledger
+from leaflets.preflight import CHECKS
 from leaflets.production import load_production
 from leaflets.products import PRODUCTS
 from leaflets.project import DEFAULT_DATA, DEFAULT_DONGS, DEFAULT_PRODUCTION, TEMPLATES
 from leaflets.render import Renderer, rasterize
 from leaflets.renderpool import RenderPool
+from leaflets.shared import Busy
 from leaflets.users import LOGIN_WINDOW, ROLES, StoreBusy, TooManyAttempts, UserStore
 
 PREVIEW_DPI = 80
@@ -74,6 +77,7 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
     ledger = Ledger(default_ledger(production))
     out = Path(out or data.parent / "dist").resolve()  # send_file takes relative to the app
     renders = RenderPool(RENDER_WORKERS, keep=PREVIEW_CACHE)
+    checker = EditionChecker(data, production)  # a 동 save is accepted only if it builds
     policy = _content_security_policy(Path(app.template_folder))
     lock = threading.RLock()  # the package view's renders, on a Renderer of their own
     renderer_holder = {}
@@ -169,7 +173,7 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
     def home():
         if not g.user.is_admin:
             return redirect(url_for("dong_page", name=g.user.dong))
-        return render_template("home.html.j2", dongs=[d.name for d in load_dongs(dongs).dongs])
+        return render_template("home.html.j2", dongs=[d.name for d in current_dongs().dongs])
 
     @app.route("/fees", methods=["GET", "POST"])
     @login_required(admin=True)
@@ -187,10 +191,12 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
                 entered = _unsaved(load_content(data), request.form)
                 if entered:
                     problem += "\n저장되지 않은 내 입력: " + ", ".join(entered)
+            except Busy as busy:
+                problem, status = str(busy), 503
             except (LeafletsError, ValueError) as wrong:
                 problem, status = str(wrong), 400
         content = load_content(data)
-        return render_template("fees.html.j2", content=content, version=version(data),
+        return render_template("fees.html.j2", content=content, version=file_version(data),
                                message=message, problem=problem), status
 
     @app.get("/preview")
@@ -258,7 +264,22 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
         if product not in PRODUCTS:
             abort(404)
         content = load_content(data)
-        pdf = renders.run(lambda renderer: renderer.render(content, product, "print").pdf)
+
+        def checked(renderer) -> bytes:  # only a file that passed the preflight leaves
+            from leaflets.artifacts import PreflightFailed
+            from leaflets.preflight import preflight_many
+
+            result = renderer.render(content, product, "print")
+            report, = preflight_many([(result.pdf, f"print/{product}.pdf", result.bleed_mm)],
+                                     url=content.service.url)
+            if not report.passed:
+                raise PreflightFailed([report])
+            return result.pdf
+
+        try:
+            pdf = renders.run(checked)
+        except LeafletsError as wrong:
+            abort(409, _for_staff(wrong))
         return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
                          download_name=f"{product}-인쇄용.pdf")
 
@@ -272,34 +293,28 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
     @app.route("/dong/<name>", methods=["GET", "POST"])
     @login_required()
     def dong_page(name):
-        known = load_dongs(dongs)
-        if name not in [d.name for d in known.dongs]:
-            abort(404)
+        known_dong(name)
         if not g.user.may_edit(name):
             abort(403)
-        message, problem, status = None, None, 200
+        message, problem, status, entered = None, None, 200, None
         if request.method == "POST":
             upload = request.files.get("image")
-            image = None
-            if upload is not None and upload.filename:
-                suffix = Path(upload.filename).suffix.lower()
-                if suffix not in (".png", ".jpg", ".jpeg"):
-                    problem, status = "그림은 PNG나 JPEG 파일만 올릴 수 있습니다.", 400
-                else:
-                    image = (".jpg" if suffix == ".jpeg" else suffix, upload.read())
-            if problem is None:
-                try:
-                    fields = {key: request.form.get(key, "") for key in FIELDS}
-                    save_dong(dongs, request.form.get("version", ""), name, fields, image)
-                    message = "저장했습니다."
-                except StaleEdit as stale:
-                    problem, status = str(stale), 409
-                except LeafletsError as wrong:
-                    problem, status = str(wrong), 400
-        dong = load_dongs(dongs).get(name)
+            image = upload.read() if upload is not None and upload.filename else None
+            fields = {key: request.form.get(key, "") for key in FIELDS}
+            try:
+                save_dong(dongs, request.form.get("version", ""), name, fields, image,
+                          check=checker.check)
+                message = "저장했습니다."
+            except StaleEdit as stale:
+                problem, status, entered = str(stale), 409, fields
+            except Busy as busy:
+                problem, status, entered = str(busy), 503, fields
+            except LeafletsError as wrong:  # the file is as it was; keep what was typed
+                problem, status, entered = _for_staff(wrong), 400, fields
+        dong = current_dongs().get(name)
         return render_template("dong.html.j2", dong=dong, fields=FIELDS,
-                               version=version(dongs), message=message,
-                               problem=problem), status
+                               version=dong_version(dong), message=message,
+                               problem=problem, entered=entered), status
 
     @app.get("/dong/<name>/<product>-<int:page>.png")
     @login_required()
@@ -320,9 +335,14 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
         mode = "print" if request.args.get("print") else "screen"
         content = load_content(data)
         try:
-            pdf = renders.run(lambda renderer: renderer.render(content, product, mode, dong).pdf)
+            if mode == "print":  # the edition a build makes, its print files preflighted
+                files = dict(checker.edition(dong))
+                pdf = files[f"dongs/{dong.slug}/print/{product}.pdf"][1]
+            else:
+                pdf = renders.run(lambda renderer: renderer.render(content, product, mode,
+                                                                   dong).pdf)
         except LeafletsError as wrong:
-            abort(400, str(wrong))
+            abort(409, _for_staff(wrong))
         suffix = "-인쇄용" if mode == "print" else ""
         return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
                          download_name=f"{name}-{product}{suffix}.pdf")
@@ -354,6 +374,18 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
         return render_template("package.html.j2", orders=orders, changes=changes)
 
     return app
+
+
+def _for_staff(error: LeafletsError) -> str:
+    """An error as a 동 담당자 should read it: without the server's folders."""
+    text = str(error)
+    for report in getattr(error, "reports", ()):  # PreflightFailed: say which checks
+        text += "\n" + report.name + ": " + "; ".join(
+            f"{CHECKS[f.check]} — {f.where} {f.detail}" for f in report.findings if not f.ok)
+    path = getattr(error, "path", None)
+    if path:
+        text = text.replace(str(path), Path(path).name)
+    return text
 
 
 def _unsaved(content, form) -> list[str]:

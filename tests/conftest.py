@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import io
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,3 +156,22 @@ def cmyk_pages(pdf: bytes, dpi: int, tmp_path) -> list:
             image.load()
             images.append(image.copy())
     return images
+
+
+@pytest.fixture
+def browser():
+    """A real headless Chromium, driven by Selenium."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--lang=ko"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(
+        shutil.which("chromedriver") or "/usr/bin/chromedriver"))
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()

@@ -153,6 +153,8 @@ BAD_FIELDS = [
     ("bad-phone", 'phone = "<b>02</b>"', "dongs[1] (옥수동).phone", "<b>02</b>"),
     ("control-char", 'centre = "옥수\\u0007동"', "dongs[1] (옥수동).centre", "제어 문자"),
     ("not-a-dong", 'name = "<script>"', "dongs[1].name", "<script>"),
+    ("misspelt-dong", 'name = "행당1동"', "dongs[1].name", "혹시 '행당제1동'을(를) 말씀하셨나요?"),
+    ("unknown-dong", 'name = "서울동"', "dongs[1].name", "성동구의 행정동이 아닙니다"),
     ("unknown-field", 'logo_url = "http://x"', "dongs[1] (옥수동).logo_url", "알 수 없는"),
     ("url-image", 'image = "http://example.com/logo.png"', "image", "URL"),
     ("file-url-image", 'image = "file:///etc/passwd"', "image", "URL"),
@@ -173,6 +175,12 @@ def test_bad_dong_input_is_exit_2_and_writes_nothing(tmp_path, capsys, line, fie
     err = capsys.readouterr().err
     assert str(dongs) in err and field in err and words in err, err
     assert not out.exists()
+
+
+def test_a_dong_outside_the_17_is_allowed_only_when_listed(tmp_path, capsys):
+    dongs = _dongs_file(tmp_path, 'extra_names = ["새싹동"]\n[[dongs]]\nname = "새싹동"\n')
+    assert main(["check", "--dongs", str(dongs)]) == 0
+    assert "동 1곳" in capsys.readouterr().out
 
 
 def _image_case(tmp_path, kind):
@@ -289,3 +297,14 @@ def built_default(tmp_path_factory):
     out = tmp_path_factory.mktemp("gu") / "dist"
     build(DEFAULT_DATA, out)
     return out
+
+
+def test_all_dongs_names_every_dong_to_fix_in_one_run(tmp_path, capsys):
+    body = ('[[dongs]]\nname = "행당1동"\n\n[[dongs]]\nname = "옥수동"\nmessage = "'
+            + "가" * 51 + '"\n\n[[dongs]]\nname = "송정동"\nphone = "없음"\n')
+    dongs = _dongs_file(tmp_path, body)
+    out = tmp_path / "out"
+    assert main(["build", "--out", str(out), "--dongs", str(dongs), "--all-dongs"]) == 2
+    err = capsys.readouterr().err
+    assert "오류 3건" in err and "행당제1동" in err and "옥수동" in err and "송정동" in err, err
+    assert not out.exists()
