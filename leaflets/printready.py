@@ -8,6 +8,7 @@ writes the page boxes a vendor's preflight reads.
 from __future__ import annotations
 
 import functools
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -110,6 +111,8 @@ def slug_text(product: str, side: str, setup: PrintSetup, date: str, data_sha256
 def finisher(bleed_mm: float | None, output_intent: bool = True):
     """A WeasyPrint finisher for print files.
 
+    - draws the 400 % marks in the registration colour and makes K100 overprint
+      (:func:`separate_marks_and_overprint`);
     - sets each page's BleedBox to trim + ``bleed_mm`` (WeasyPrint puts it at
       most 10 pt outside the TrimBox; the media here is wider, it holds marks);
     - adds the PDF/X OutputIntent with the project's CMYK profile. WeasyPrint
@@ -119,6 +122,7 @@ def finisher(bleed_mm: float | None, output_intent: bool = True):
     """
 
     def finish(document, pdf):
+        separate_marks_and_overprint(pdf)
         if bleed_mm is not None:
             bleed = bleed_mm * MM_TO_PT
             for obj in pdf.objects:
@@ -142,6 +146,102 @@ def finisher(bleed_mm: float | None, output_intent: bool = True):
         pdf.info["GTS_PDFXVersion"] = pydyf.String("PDF/X-4")
 
     return finish
+
+
+# Registration colour and overprint, applied to WeasyPrint's content streams.
+#
+# The templates draw marks in device-cmyk(1 1 1 1) and K-only ink in
+# device-cmyk(0 0 0 1); WeasyPrint writes every colour change as one
+# "/DeviceCMYK cs|CS" item followed by one "c m y k scn|SCN" item. The pass below
+# rewrites the 400 % colour as the registration colour and, after each colour
+# change, selects an ExtGState so that exactly the K100 fills and strokes
+# overprint and nothing else does (white in particular). q/Q save and restore
+# the overprint state with the colour, so the pass keeps a stack alongside.
+REGISTRATION_SPACE = "LeafletsAll"  # the colour-space resource name of /All
+_OVERPRINT_STATES = {  # (fill overprints, stroke overprints) -> ExtGState name
+    (False, False): "LeafletsOP00", (True, False): "LeafletsOP10",
+    (False, True): "LeafletsOP01", (True, True): "LeafletsOP11",
+}
+_CMYK_SET = re.compile(rb"^([0-9.]+) ([0-9.]+) ([0-9.]+) ([0-9.]+) (scn|SCN)$")
+
+
+def registration_colour() -> pydyf.Array:
+    """The registration colour space ``[/Separation /All /DeviceCMYK fn]``.
+
+    Tint 1 is 100 % on every plate (spot plates included) while a preflight sees
+    one object of one colourant, not a 400 % CMYK fill. Add it to a page's
+    /ColorSpace resources and draw with ``/<name> CS 1 SCN`` (see
+    :func:`registration_ops`); the sheet furniture can reuse both.
+    """
+    return pydyf.Array(["/Separation", "/All", "/DeviceCMYK", pydyf.Dictionary({
+        "FunctionType": 2, "Domain": pydyf.Array([0, 1]), "N": 1,
+        "C0": pydyf.Array([0, 0, 0, 0]), "C1": pydyf.Array([1, 1, 1, 1]),
+    })])
+
+
+def registration_ops(stroke: bool, name: str = REGISTRATION_SPACE) -> bytes:
+    """The content-stream operators selecting the registration colour at tint 1."""
+    return f"/{name} CS 1 SCN".encode() if stroke else f"/{name} cs 1 scn".encode()
+
+
+def overprint_states() -> dict[str, pydyf.Dictionary]:
+    """ExtGStates by name: each combination of fill and stroke overprint, with OPM 1."""
+    return {name: pydyf.Dictionary({"OP": "true" if stroke else "false",
+                                    "op": "true" if fill else "false", "OPM": 1})
+            for (fill, stroke), name in _OVERPRINT_STATES.items()}
+
+
+def separate_marks_and_overprint(pdf) -> None:
+    """Rewrite every content stream of ``pdf`` (a pydyf PDF not yet written): 400 %
+    marks in the registration colour, K100 fills and strokes overprinting."""
+    by_reference = {obj.reference: obj for obj in pdf.objects
+                    if isinstance(obj, pydyf.Dictionary)}
+    for obj in list(pdf.objects):
+        resources = getattr(obj, "_resources", None)  # WeasyPrint's content streams
+        if not isinstance(obj, pydyf.Stream) or resources is None:
+            continue
+        items, used_registration, used_overprint = _rewrite(obj.stream)
+        if not (used_registration or used_overprint):
+            continue
+        obj.stream = items
+        if used_overprint:
+            resources["ExtGState"].update(overprint_states())
+        if used_registration:
+            spaces = resources.get("ColorSpace")
+            spaces = by_reference.get(spaces, spaces)
+            if not isinstance(spaces, pydyf.Dictionary):
+                spaces = resources["ColorSpace"] = pydyf.Dictionary()
+            spaces[REGISTRATION_SPACE] = registration_colour()
+
+
+def _rewrite(stream: list) -> tuple[list, bool, bool]:
+    items, stack = [], []
+    applied = [False, False]  # the overprint (fill, stroke) in force
+    wanted = [False, False]
+    used_registration = used_overprint = False
+    for item in stream:
+        data = item if isinstance(item, bytes) else None
+        if data == b"q":
+            stack.append((tuple(applied), tuple(wanted)))
+        elif data == b"Q" and stack:
+            applied[:], wanted[:] = (list(state) for state in stack.pop())
+        match = _CMYK_SET.match(data) if data is not None else None
+        if match is None:
+            items.append(item)
+            continue
+        stroke = match.group(5) == b"SCN"
+        cmyk = tuple(float(value) for value in match.groups()[:4])
+        if cmyk == (1, 1, 1, 1):
+            items.append(registration_ops(stroke))
+            used_registration = True
+        else:
+            items.append(item)
+        wanted[1 if stroke else 0] = cmyk == (0, 0, 0, 1)
+        if wanted != applied:
+            items.append(f"/{_OVERPRINT_STATES[tuple(wanted)]} gs".encode())
+            applied[:] = wanted
+            used_overprint = True
+    return items, used_registration, used_overprint
 
 
 PROFILE_CONDITION = "FOGRA39"
