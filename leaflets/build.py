@@ -172,6 +172,21 @@ def _already_there(out_dir: Path, artifacts, manifest: dict) -> bool:
     return all(sha256((out_dir / a.path).read_bytes()) == a.sha256 for a in artifacts)
 
 
+def previous_dongs(out_dir, dongs_path) -> tuple[str, ...]:
+    """The 동 whose editions the last build left in ``out_dir`` and that the dongs file
+    still lists: a plain build makes them again with the new content."""
+    try:
+        manifest = json.loads((Path(out_dir) / MANIFEST).read_text(encoding="utf-8"))
+        found = {entry["dong"] for entry in manifest.get("artifacts", ())
+                 if isinstance(entry, dict) and isinstance(entry.get("dong"), str)}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return ()  # no previous build, or not one of ours: nothing to keep
+    if not found:
+        return ()
+    listed = [dong.name for dong in load_dongs(dongs_path).dongs]
+    return tuple(name for name in listed if name in found)
+
+
 def select_dongs(dongs_path, names, all_dongs) -> list[tuple[Dong, str]]:
     """The 동 to build, validated before anything is rendered: [(dong, file sha256)]."""
     if not names and not all_dongs:

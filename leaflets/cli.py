@@ -72,6 +72,8 @@ def cmd_build(args) -> int:
       제품-pN.png         쪽마다 미리보기
       dongs/동/...        --dong·--all-dongs: 동 주민센터 자체홍보물 (위와 같은 파일들)
       manifest.json       만든 파일 목록
+    출력 폴더에 이미 있는 동 홍보물은 지우지 않고 새 내용으로 다시 만듭니다
+    (--clean 이면 이번에 고른 것만 남깁니다).
     인쇄용 PDF는 사전 검사(preflight)를 통과해야 저장됩니다.
     도중에 오류가 나면 출력 폴더는 이전 상태 그대로 남습니다.
     바뀌지 않은 것은 다시 만들지 않습니다(.leaflets-cache); 아무 것도 안 바뀌었으면
@@ -80,9 +82,10 @@ def cmd_build(args) -> int:
     예) leaflets build
         leaflets build --dong 옥수동 --dong 송정동
         leaflets build --all-dongs
+        leaflets build --clean          → 동 홍보물 없이 구 홍보물만
         leaflets build --data minwon24.toml --out dist/
     """
-    from leaflets.build import PreflightFailed, build
+    from leaflets.build import PreflightFailed, build, previous_dongs
     from leaflets.preflight import format_report
 
     started = time.perf_counter()
@@ -94,9 +97,13 @@ def cmd_build(args) -> int:
         if cache is not None and (reason := unsafe_reason(cache)):
             print(f"경고: {reason}", file=sys.stderr)
             cache = None
+        names, kept = tuple(args.dong or ()), ()
+        if not args.all_dongs and not args.clean:  # a plain build keeps the 동 editions
+            kept = tuple(name for name in previous_dongs(args.out, args.dongs)
+                         if name not in names)
         with _sigterm_stops():
             result = build(args.data, args.out, args.production, dongs_path=args.dongs,
-                           dong_names=tuple(args.dong or ()), all_dongs=args.all_dongs,
+                           dong_names=names + kept, all_dongs=args.all_dongs,
                            jobs=args.jobs, progress=progress, cache_dir=cache)
     except PreflightFailed as failure:
         for report in failure.reports:
@@ -117,6 +124,9 @@ def cmd_build(args) -> int:
     if editions:
         print(f"  동 홍보물 {len(editions)}개 동 (dongs/동 이름/): "
               + ", ".join(f"{name} {count}개" for name, count in editions.items()))
+    if kept:
+        print(f"  이미 있던 동 홍보물 {len(kept)}곳도 새 내용으로 다시 만들었습니다 "
+              "(없애려면 --clean).")
     return EXIT_OK
 
 
@@ -627,6 +637,8 @@ def make_parser() -> argparse.ArgumentParser:
                                  help="동 파일의 모든 동 자체홍보물 만들기")
             command.add_argument("--jobs", type=_jobs, metavar="N",
                                  help="동시에 만드는 개수 (기본값: CPU 코어 수)")
+            command.add_argument("--clean", action="store_true",
+                                 help="출력 폴더에 있던 동 홍보물을 다시 만들지 않고 지우기")
             command.add_argument("--no-cache", action="store_true",
                                  help="바뀌지 않은 것도 모두 새로 만들기 (캐시 안 씀)")
         if name == "impose":

@@ -29,7 +29,7 @@ from leaflets.dongs import FIELDS, Dong, parse_dongs
 from leaflets.errors import DataError, LeafletsError
 from leaflets.pictures import normalise
 from leaflets.shared import StaleEdit, file_version, update, version, write_atomic
-from leaflets.tomlfile import read_file
+from leaflets.tomlfile import BOM, decode, read_file
 
 __all__ = ["StaleEdit", "dong_version", "form_text", "save_content", "save_dong", "version",
            "file_version"]
@@ -49,7 +49,7 @@ def save_content(path: Path, expected: str, fees: list[dict], steps: list[str],
     path = Path(path)
 
     def change(old: bytes) -> bytes:
-        doc = tomlkit.parse(old.decode("utf-8"))
+        doc, restore = _parse(old, path)
         rows = doc["fees"]
         for index, fee in enumerate(fees):
             if index < len(rows):
@@ -63,9 +63,26 @@ def save_content(path: Path, expected: str, fees: list[dict], steps: list[str],
             rows.pop()
         doc["howto"]["steps"] = [form_text(step) for step in steps]
         doc["howto"]["note"] = form_text(note)
-        return tomlkit.dumps(doc).encode("utf-8")
+        return restore(doc)
 
     return update(path, expected, change, lambda new: parse_content(new, path))
+
+
+def _parse(old: bytes, path: Path):
+    """The tomlkit document of a data file, and how to write it back the way it came:
+    with the BOM and the CR LF line ends that Windows 메모장 writes, if it had them."""
+    text = decode(old, path)
+    bom = old.startswith(BOM.encode())
+    crlf = "\r\n" in text
+    doc = tomlkit.parse(text.replace("\r\n", "\n"))
+
+    def restore(changed) -> bytes:
+        new = tomlkit.dumps(changed)
+        if crlf:
+            new = new.replace("\r\n", "\n").replace("\n", "\r\n")
+        return ((BOM if bom else "") + new).encode("utf-8")
+
+    return doc, restore
 
 
 def dong_version(dong: Dong) -> str:
@@ -90,7 +107,7 @@ def save_dong(path: Path, expected: str, name: str, fields: dict[str, str],
     created = []
 
     def change(old: bytes) -> bytes:
-        doc = tomlkit.parse(old.decode("utf-8"))
+        doc, restore = _parse(old, path)
         row = next((r for r in doc["dongs"] if r.get("name") == name), None)
         if row is None:
             raise DataError(path, "dongs.name", "목록에 없는 동입니다", value=name)
@@ -109,7 +126,7 @@ def save_dong(path: Path, expected: str, name: str, fields: dict[str, str],
                 write_atomic(picture, data)
                 created.append(picture)
             row["image"] = f"images/{picture.name}"
-        return tomlkit.dumps(doc).encode("utf-8")
+        return restore(doc)
 
     # The slow check (a render and a preflight) runs on a snapshot, without the lock:
     # the write below applies the same change to the file as it is then, under the

@@ -25,13 +25,32 @@ def read_file(path: Path) -> bytes:
         raise DataError(path, "(파일)", f"파일을 읽을 수 없습니다: {error.strerror}") from None
 
 
-def parse_toml(raw: bytes, path: Path, *, hint: str | None = None) -> dict:
-    """The TOML document in ``raw``. On a syntax error the DataError names the line;
-    with ``hint`` it also shows that line and the hint on how to write values."""
+BOM = "\ufeff"
+SAVE_AS_UTF8 = ("메모장에서 파일을 열고 [파일] → [다른 이름으로 저장] → 아래쪽 [인코딩]에서 "
+                "'UTF-8'을 고른 뒤 저장해 주세요")
+
+
+def decode(raw: bytes, path: Path) -> str:
+    """The text of a data file: UTF-8, with or without the BOM that Windows 메모장
+    writes (dropped here). A file saved as "ANSI" (CP949 on Korean Windows) gets a
+    message that says how to save it as UTF-8."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise DataError(path, "(파일)", "UTF-8 텍스트 파일이 아닙니다") from None
+        try:
+            raw.decode("cp949")
+        except UnicodeDecodeError:
+            raise DataError(path, "(파일)", "UTF-8 텍스트 파일이 아닙니다",
+                            allowed=SAVE_AS_UTF8) from None
+        raise DataError(path, "(파일)", "한글 완성형(ANSI, CP949)으로 저장된 파일입니다. "
+                        "UTF-8 로 저장해야 읽을 수 있습니다", allowed=SAVE_AS_UTF8) from None
+    return text.removeprefix(BOM)
+
+
+def parse_toml(raw: bytes, path: Path, *, hint: str | None = None) -> dict:
+    """The TOML document in ``raw``. On a syntax error the DataError names the line;
+    with ``hint`` it also shows that line and the hint on how to write values."""
+    text = decode(raw, path)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

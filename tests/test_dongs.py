@@ -308,3 +308,23 @@ def test_all_dongs_names_every_dong_to_fix_in_one_run(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "오류 3건" in err and "행당제1동" in err and "옥수동" in err and "송정동" in err, err
     assert not out.exists()
+
+
+def test_a_plain_build_keeps_the_dong_editions_with_the_new_content(tmp_path, capsys):
+    """A 동 edition made yesterday is made again, with today's fees, by a plain build;
+    ``--clean`` removes it."""
+    import shutil
+
+    data = tmp_path / "minwon24.toml"
+    shutil.copy(DEFAULT_DATA, data)
+    out = tmp_path / "dist"
+    args = ["--data", str(data), "--out", str(out), "--no-cache"]
+    assert main(["build", *args, "--dong", "옥수동"]) == 0
+    data.write_text(data.read_text(encoding="utf-8").replace("counter = 1000", "counter = 1200",
+                                                              1), encoding="utf-8")
+    assert main(["build", *args]) == 0
+    assert "이미 있던 동 홍보물 1곳" in capsys.readouterr().out
+    pdf = (out / "dongs" / "옥수동" / "print" / "poster-a4.pdf").read_bytes()
+    assert "1,200원" in read_pages(pdf)[0].text
+    assert main(["build", *args, "--clean"]) == 0
+    assert not (out / "dongs").exists()
