@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,11 @@ def test_build_writes_proofs_and_manifest(built):
     assert listed[("pocket", "print", None)]["path"] == "print/pocket.pdf"
     assert listed[("pocket", "print", None)]["bleed_mm"] == 3
     assert listed[("pocket", "print", None)]["preflight"] == "passed"
+    # "passed" is what the build writes; the files themselves must pass a preflight run
+    # of their own, as the vendor would run it.
+    prints = [str(built / a["path"]) for a in manifest["artifacts"] if a["kind"] == "print"]
+    assert len(prints) == 2
+    assert main(["preflight", *prints]) == 0
     assert listed[("poster-a4", "proof-pdf", None)]["trim_mm"] == [210, 297]
     assert listed[("pocket", "proof-pdf", None)]["pages"] == 2
     assert listed[("pocket", "proof-png", 2)]["side"] == "뒷면"
@@ -80,20 +86,85 @@ def test_fee_change_reaches_the_built_files(data_file, tmp_path):
     assert "가족관계증명서 1,200원 500원 무 료" in back.lines
 
 
+def _overflowing_headline(doc):
+    # 495 characters: within the 500 the content check allows, so this one passes
+    # validation and fails only in the renderer, after the staging folder was made.
+    doc["poster-a4"]["headline"] = "긴 제목 " * 99
+
+
 @pytest.mark.parametrize("edit", [
     lambda doc: doc["fees"][0].__setitem__("counter", -1),  # invalid data
-    lambda doc: doc["poster-a4"].__setitem__("headline", "긴 제목 " * 150),  # overflow in render
-])
+    _overflowing_headline,
+], ids=["invalid-data", "overflow-in-render"])
 def test_failed_build_leaves_previous_output_untouched(built, data_file, tmp_path, capsys, edit):
     out = tmp_path / "dist"
-    assert main(["build", "--out", str(out)]) == 0
+    shutil.copytree(built, out)
     (out / "manifest.json").touch()
     before = _snapshot(out)
-    assert main(["build", "--data", str(data_file(edit)), "--out", str(out)]) == 2
+    data = data_file(edit)
+    assert main(["build", "--data", str(data), "--out", str(out), "--no-cache"]) == 2
     assert _snapshot(out) == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    left = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert left == [], f"staging folder left behind: {left}"
     err = capsys.readouterr().err
     assert err.startswith("오류: ") and "아무 파일도 바꾸지 않았습니다" in err
+
+
+def test_the_overflow_case_passes_the_content_check(data_file, capsys):
+    """Guards the case above: it must reach the renderer, not stop at validation."""
+    assert main(["check", "--data", str(data_file(_overflowing_headline))]) == 0
+    assert "확인 완료" in capsys.readouterr().out
+
+
+def _templates_with(tmp_path, old: str, new: str) -> Path:
+    """A copy of templates/ with one theme colour changed."""
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    theme = templates / "theme.css"
+    text = theme.read_text(encoding="utf-8")
+    assert old in text
+    theme.write_text(text.replace(old, new), encoding="utf-8")
+    return templates
+
+
+def test_print_files_that_fail_the_preflight_are_never_written(built, tmp_path):
+    """A headline band in 400 % ink (C = M = Y = K = 100 %) fails the vendor's 300 %
+    limit: the build stops after the preflight and the previous output stays."""
+    from leaflets.build import PreflightFailed, build
+    from leaflets.render import Renderer
+
+    templates = _templates_with(tmp_path, "--navy: device-cmyk(1 0.72 0 0.3)",
+                                "--navy: device-cmyk(1 1 1 1)")
+    out = tmp_path / "dist"
+    shutil.copytree(built, out)
+    before = _snapshot(out)
+    with pytest.raises(PreflightFailed) as caught:
+        build(ROOT / "minwon24.toml", out, renderer=Renderer(templates=templates))
+    assert sorted(r.name for r in caught.value.reports) == ["print/pocket.pdf",
+                                                            "print/poster-a4.pdf"]
+    for report in caught.value.reports:
+        assert not report.passed and report.failures("tac"), report
+    assert _snapshot(out) == before, "a print file that failed its preflight was written"
+    left = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert left == [], f"staging folder left behind: {left}"
+
+
+def test_a_build_whose_print_file_fails_exits_1_and_writes_nothing(built, tmp_path, capsys):
+    """Through the command line: a 동 picture in 400 % ink fails the 동's print files."""
+    Image.new("CMYK", (400, 400), (255, 255, 255, 255)).save(tmp_path / "logo.jpg",
+                                                             quality=95)
+    dongs = tmp_path / "dongs.toml"
+    dongs.write_text('[[dongs]]\nname = "옥수동"\nimage = "logo.jpg"\n', encoding="utf-8")
+    out = tmp_path / "dist"
+    shutil.copytree(built, out)
+    before = _snapshot(out)
+    code = main(["build", "--out", str(out), "--dongs", str(dongs), "--dong", "옥수동",
+                 "--no-cache", "--jobs", "1"])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "잉크 총량" in err and "아무 파일도 바꾸지 않았습니다" in err
+    assert _snapshot(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_build_refuses_a_folder_it_did_not_make(tmp_path, capsys):
