@@ -146,8 +146,11 @@ def test_a_dong_user_sees_only_their_own_dong(site):
     assert client.get("/").headers["Location"].endswith("/dong/%EC%98%A5%EC%88%98%EB%8F%99")
     assert client.get("/dong/옥수동").status_code == 200
     for path in ("/dong/송정동", "/dong/송정동/pocket.pdf", "/dong/송정동/pocket-2.png",
-                 "/fees", "/budget", "/package"):
-        assert client.get(path).status_code == 403, path
+                 "/fees", "/budget", "/package",
+                 "/print/pocket.pdf", "/print/poster-a4.pdf"):  # the 구's print files
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert not response.data.startswith(b"%PDF"), path
     response = client.get("/dong/옥수동/pocket.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
 
@@ -348,7 +351,12 @@ def test_in_a_real_browser_a_dong_cannot_open_another_dong(live_site, browser):
     assert "권한이 없습니다" in browser.find_element(By.TAG_NAME, "main").text
 
 
-def test_in_a_real_browser_two_edits_at_once_lose_neither(site, live_site, browser):
+def test_in_a_real_browser_a_save_after_a_colleagues_is_refused_and_keeps_the_input(
+        site, live_site, browser):
+    """One after the other: the browser user saves a page loaded before a colleague's
+    save. Saves submitted at the same moment from one loaded version are tested against
+    a live server in tests/test_shared.py
+    (test_parallel_fee_saves_of_one_version_save_exactly_one)."""
 
     app, _ = site
     base, folder = live_site
