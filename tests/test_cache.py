@@ -4,12 +4,14 @@ editions that depend on a change otherwise, and never a stale file."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import multiprocessing
 import pickle
 import shutil
 
 import pytest
+from PIL import Image
 
 from leaflets.artifacts import Artifact
 from leaflets.build import build
@@ -96,6 +98,73 @@ def test_a_new_build_date_is_a_new_key(tmp_path, data_file, renders, monkeypatch
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764100000")  # the next day: new slugs
     _build(tmp_path, data)
     assert set(renders) == {None, "옥수동", "송정동"}
+
+
+def test_a_production_change_reaches_a_cached_build(tmp_path, data_file):
+    """The pocket run raised from 10,000 to 20,000 between two cached builds: the sheets
+    and their slugs count 20,000. Expected by hand: 20,000 + 5 % overs = 21,000 copies;
+    4 per office A4 sheet -> 5,250 sheets; 32 per 국전지 -> 656.25, so 657."""
+    import tomlkit
+
+    from leaflets.project import DEFAULT_PRODUCTION
+
+    data, production = data_file(), tmp_path / "production.toml"
+    doc = tomlkit.parse(DEFAULT_PRODUCTION.read_text(encoding="utf-8"))
+    (pocket,) = [run for run in doc["runs"] if run["product"] == "pocket"]
+    assert (pocket["quantity"], pocket["overs_percent"]) == (10000, 5)
+
+    def build_with(quantity):
+        pocket["quantity"] = quantity
+        production.write_text(tomlkit.dumps(doc), encoding="utf-8")
+        build(data, tmp_path / "dist", production, cache_dir=tmp_path / "cache")
+        manifest = json.loads((tmp_path / "dist" / "manifest.json").read_text("utf-8"))
+        return {a["kind"]: a for a in manifest["artifacts"]
+                if a["product"] == "pocket" and a["kind"] in ("imposed", "office")}
+
+    before = build_with(10000)
+    assert (before["office"]["sheets"], before["office"]["quantity"]) == (2625, 10000)
+    after = build_with(20000)
+    assert (after["office"]["quantity"], after["office"]["sheets"]) == (20000, 5250)
+    assert (after["imposed"]["n_up"], after["imposed"]["sheets"]) == (32, 657)
+    office = read_pages((tmp_path / "dist" / "office" / "pocket-A4.pdf").read_bytes())
+    slug = [line for line in office[0].lines if "부 ·" in line]
+    assert slug and "20,000부 · 5,250장(여분 포함)" in slug[0], slug
+
+
+def _dong_picture(folder, colour):
+    picture = Image.new("RGB", (400, 400), (255, 255, 255))
+    picture.paste(colour, (40, 40, 360, 360))
+    picture.save(folder / "logo.png")
+
+
+def _pixels_near(png: bytes, colour, tolerance=40) -> int:
+    with Image.open(io.BytesIO(png)) as image:
+        raw = image.convert("RGB").tobytes()
+    return sum(1 for i in range(0, len(raw), 3)
+               if all(abs(raw[i + c] - colour[c]) <= tolerance for c in range(3)))
+
+
+def test_a_new_dong_picture_of_the_same_name_renders_the_dong_again(tmp_path, data_file):
+    """Only the picture's bytes change (same file name, same dongs.toml): the cached
+    edition must not be reused. Checked on the proof's pixels: the new picture's colour
+    is there, the old one's is gone."""
+    red, blue = (200, 30, 30), (30, 30, 200)
+    data = data_file()
+    dongs = tmp_path / "dongs.toml"
+    dongs.write_text('[[dongs]]\nname = "옥수동"\nimage = "logo.png"\n', encoding="utf-8")
+    proof = tmp_path / "dist" / "dongs" / "옥수동" / "pocket-p2.png"
+
+    def build_with(colour):
+        _dong_picture(tmp_path, colour)
+        build(data, tmp_path / "dist", dongs_path=dongs, all_dongs=True, jobs=1,
+              cache_dir=tmp_path / "cache")
+        return proof.read_bytes()
+
+    first = build_with(red)
+    assert _pixels_near(first, red) > 500 and _pixels_near(first, blue) == 0
+    second = build_with(blue)
+    assert _pixels_near(second, blue) > 500, "the new picture is not on the proof"
+    assert _pixels_near(second, red) == 0, "the old picture is still on the proof"
 
 
 def test_the_cache_keeps_only_the_most_recent_entries(tmp_path, data_file, monkeypatch):
