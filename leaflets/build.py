@@ -27,6 +27,7 @@ from leaflets.dongs import Dong, load_dongs
 from leaflets.editions import Delivered, Delivery, EditionPool, make_common
 from leaflets.errors import OutputError
 from leaflets.impose.plan import plan_office
+from leaflets.media import media_files
 from leaflets.production import Production, load_production
 from leaflets.products import PRODUCTS
 from leaflets.project import DEFAULT_DONGS, DEFAULT_PRODUCTION
@@ -67,6 +68,7 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
     content = load_content(data_path)
     production = load_production(production_path)
     selected = select_dongs(dongs_path, dong_names, all_dongs)
+    media = media_files(content, production.media)  # cheap: made every build, before writing
     cache = EditionCache(cache_dir)
     base = (content.sha256, sha256(Path(production_path).read_bytes()), build_date())
     gu_key, common_key = edition_key("gu", *base), edition_key("common", *base)
@@ -77,6 +79,8 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
         manifest["dongs_sha256"] = selected[0][1]
     if not todo and cache.has(gu_key):
         artifacts = _cached_artifacts(cache, [gu_key, *keys.values()])
+        if artifacts is not None:
+            artifacts += tuple(artifact for _, (artifact, _) in media)
         if artifacts is not None and _already_there(out_dir, artifacts, manifest):
             return BuildResult(out_dir, content.sha256, artifacts)
     gu = cache.get(gu_key)
@@ -105,6 +109,7 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
         with EditionPool(content, production, todo, renderer, common, jobs,
                          delivery) as pool:
             artifacts += staging.write_all(gu)
+            artifacts += staging.write_all(media)
             del gu
             fresh = pool.editions()  # in the order of ``todo``
             rendering = {dong.name for dong in todo}

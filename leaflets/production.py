@@ -22,6 +22,7 @@ PRICINGS = {"build-up": "원가 계산", "quote": "견적표"}
 QUOTE_UNITS = {"copy": "부", "thousand": "1,000부", "ream": "연"}
 MAX_QUANTITY = 10_000_000
 MAX_WON = 10_000_000_000
+MEDIA_PX = (100, 4000)  # a banner's side, in pixels
 _COLOURS = re.compile(r"^([1-4])/([0-4])$")
 
 
@@ -134,6 +135,14 @@ class Order:
 
 
 @dataclass(frozen=True)
+class MediaSettings:
+    """``[media]``: sizes of the screen media (leaflets.media), in pixels."""
+
+    banner_sizes: tuple[tuple[int, int], ...] = ((300, 250), (1200, 630))
+    homepage_slot: tuple[int, int] | None = None  # the 구 homepage's banner slot
+
+
+@dataclass(frozen=True)
 class Production:
     path: Path
     runs: tuple[Run, ...]
@@ -141,6 +150,7 @@ class Production:
     allocation: int | None = None  # 원, the whole budget
     prices: Prices | None = None
     order: Order | None = None
+    media: MediaSettings = MediaSettings()
 
     def sheet(self, name: str) -> Sheet:
         """The sheet called ``name``."""
@@ -218,9 +228,9 @@ class _Reader:
 
     def production(self, doc) -> Production:
         for key in doc:
-            if key not in ("runs", "sheets", "budget", "prices", "order"):
+            if key not in ("runs", "sheets", "budget", "prices", "order", "media"):
                 self.fail(key, "알 수 없는 항목입니다",
-                          allowed="runs, sheets, budget, prices, order")
+                          allowed="runs, sheets, budget, prices, order, media")
         sheets = tuple(self.sheet(row, f"sheets[{n}]")
                        for n, row in enumerate(self.table_list(doc, "sheets", 1, 50), start=1))
         names = [sheet.name for sheet in sheets]
@@ -247,7 +257,29 @@ class _Reader:
         for number, run in enumerate(runs, start=1):
             self.check_pricing(run, f"runs[{number}]", prices)
         order = self.order(self.table(doc, "order")) if "order" in doc else None
-        return Production(self.path, runs, sheets, allocation, prices, order)
+        media = self.media(self.table(doc, "media")) if "media" in doc else MediaSettings()
+        return Production(self.path, runs, sheets, allocation, prices, order, media=media)
+
+    def media(self, table) -> MediaSettings:
+        """``[media]``: banner sizes [[가로, 세로], ...] and the homepage slot, in px."""
+        self.keys(table, "media", (), ("banner_sizes", "homepage_slot"))
+        allowed = f"[가로, 세로] 픽셀, 각각 {MEDIA_PX[0]}~{MEDIA_PX[1]}의 정수 (예: [300, 250])"
+
+        def size(value, where):
+            if (not isinstance(value, list) or len(value) != 2
+                    or not all(type(v) is int and MEDIA_PX[0] <= v <= MEDIA_PX[1]
+                               for v in value)):
+                self.fail(where, "배너 크기 형식이 틀렸습니다", value, allowed)
+            return (value[0], value[1])
+
+        sizes = table.get("banner_sizes", [list(s) for s in MediaSettings.banner_sizes])
+        if not isinstance(sizes, list) or not 1 <= len(sizes) <= 10:
+            self.fail("media.banner_sizes", "크기 목록이어야 합니다 (1~10개)", sizes, allowed)
+        slot = table.get("homepage_slot")
+        return MediaSettings(
+            tuple(size(v, f"media.banner_sizes[{n}]") for n, v in enumerate(sizes, start=1)),
+            None if slot is None else size(slot, "media.homepage_slot"))
+
 
     def order(self, table) -> Order:
         where = "order"
