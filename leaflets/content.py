@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from leaflets.errors import DataError, MissingGlyphError
-from leaflets.korean import font_coverage
+from leaflets.korean import BOLD, font_coverage, unpaired_bold
 from leaflets.text import check_strings
 from leaflets.tomlfile import parse_toml, read_file
 
@@ -64,6 +64,14 @@ class HowTo:
 
 
 @dataclass(frozen=True)
+class Desk:
+    """The 구's own block: fills the 동 slot in the 구 edition (the 전용창구)."""
+
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Poster:
     """붙임 2-가: the A4 poster."""
 
@@ -71,6 +79,7 @@ class Poster:
     bleed_mm: float
     headline: str
     lead: str
+    howto: HowTo  # the shared [howto], with [poster-a4.howto] laid over it
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,7 @@ class Pocket:
     front_title: str
     back_headline: str
     lead: str
+    howto: HowTo  # the shared [howto], with [pocket.howto] laid over it
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,7 @@ class Content:
     qr_caption: str
     poster: Poster
     pocket: Pocket
+    desk: Desk | None = None  # optional [desk]: the 구 edition's block
 
     def piece(self, product: str) -> Poster | Pocket:
         """The product-specific part of the content ('poster-a4' or 'pocket')."""
@@ -124,6 +135,7 @@ def parse_content(raw: bytes, path: str | Path = "minwon24.toml") -> Content:
                                      "항목마다 '이름 = 값' 한 줄")
     check_strings(path, doc)  # every text may hold line breaks (\n), nothing else unseen
     reader = _Reader(path)
+    reader.check_bold(doc)
     content = reader.content(doc, hashlib.sha256(raw).hexdigest())
     reader.check_glyphs(doc)
     return content
@@ -216,11 +228,15 @@ class _Reader:
             self.fail("service.url", "주소가 너무 길어 QR코드가 인쇄 크기에 들어가지 않습니다",
                       url, f"{MAX_URL_BYTES}바이트 이하의 주소")
         labels = self.table(doc, "fee_table", "", FEE_TABLE_FIELDS)
-        howto = self.table(doc, "howto", "", ("title", "steps", "note"))
+        howto_table = self.table(doc, "howto", "", HOWTO_FIELDS)
+        howto = HowTo(self.text(howto_table, "title", "howto"), self.steps(howto_table, "howto"),
+                      self.text(howto_table, "note", "howto"))
         qr = self.table(doc, "qr", "", ("caption",))
-        poster = self.table(doc, "poster-a4", "", ("trim_mm", "bleed_mm", "headline", "lead"))
+        poster = self.table(doc, "poster-a4", "",
+                            ("trim_mm", "bleed_mm", "headline", "lead", "howto"))
         pocket = self.table(doc, "pocket", "",
-                            ("trim_mm", "bleed_mm", "front_title", "back_headline", "lead"))
+                            ("trim_mm", "bleed_mm", "front_title", "back_headline", "lead",
+                             "howto"))
         return Content(
             path=self.path,
             sha256=sha256,
@@ -228,17 +244,44 @@ class _Reader:
                             self.text(service, "publisher", "service")),
             fee_table=FeeTable(*(self.text(labels, key, "fee_table") for key in FEE_TABLE_FIELDS)),
             fees=self.fees(doc),
-            howto=HowTo(self.text(howto, "title", "howto"), self.steps(howto),
-                        self.text(howto, "note", "howto")),
+            howto=howto,
             qr_caption=self.text(qr, "caption", "qr"),
             poster=Poster(self.trim(poster, "poster-a4"), self.bleed(poster, "poster-a4"),
                           self.text(poster, "headline", "poster-a4"),
-                          self.text(poster, "lead", "poster-a4")),
+                          self.text(poster, "lead", "poster-a4"),
+                          self.piece_howto(poster, "poster-a4", howto)),
             pocket=Pocket(self.trim(pocket, "pocket"), self.bleed(pocket, "pocket"),
                           self.text(pocket, "front_title", "pocket"),
                           self.text(pocket, "back_headline", "pocket"),
-                          self.text(pocket, "lead", "pocket")),
+                          self.text(pocket, "lead", "pocket"),
+                          self.piece_howto(pocket, "pocket", howto)),
+            desk=self.desk(doc),
         )
+
+    def piece_howto(self, piece, where, shared: HowTo) -> HowTo:
+        """``shared`` with whatever the piece's own [<piece>.howto] table gives."""
+        if "howto" not in piece:
+            return shared
+        own = self.table(piece, "howto", where, HOWTO_FIELDS)
+        where = f"{where}.howto"
+        return HowTo(self.text(own, "title", where) if "title" in own else shared.title,
+                     self.steps(own, where) if "steps" in own else shared.steps,
+                     self.text(own, "note", where) if "note" in own else shared.note)
+
+    def desk(self, doc) -> Desk | None:
+        if "desk" not in doc:
+            return None
+        desk = self.table(doc, "desk", "", ("title", "text"))
+        return Desk(self.text(desk, "title", "desk", max_len=60),
+                    self.text(desk, "text", "desk", max_len=160))
+
+    def check_bold(self, doc):
+        """Every ``**`` opens or closes bold, in pairs on each line."""
+        for key, value in _texts(doc):
+            if unpaired_bold(value):
+                self.fail(key, f"굵게 표시({BOLD})의 짝이 맞지 않습니다", value,
+                          f"굵게 쓸 말의 앞뒤에 {BOLD}를 하나씩, 한 줄 안에서 "
+                          f"(예: \"{BOLD}회원가입{BOLD} 후\")")
 
     def fees(self, doc) -> tuple[Fee, ...]:
         rows = doc.get("fees")
@@ -261,16 +304,17 @@ class _Reader:
             fees.append(Fee(document, *(self.amount(row, key, where) for key in FEE_FIELDS[1:])))
         return tuple(fees)
 
-    def steps(self, howto) -> tuple[str, ...]:
+    def steps(self, howto, where) -> tuple[str, ...]:
         steps = howto.get("steps")
         allowed = f"글자 목록 {MIN_STEPS}~{MAX_STEPS}개 (예: [\"회원가입\", \"민원 신청\"])"
+        field = f"{where}.steps"
         if steps is None:
-            self.fail("howto.steps", "필수 항목이 없습니다", allowed=allowed)
+            self.fail(field, "필수 항목이 없습니다", allowed=allowed)
         if not isinstance(steps, list):
-            self.fail("howto.steps", "목록이어야 합니다", steps, allowed)
+            self.fail(field, "목록이어야 합니다", steps, allowed)
         if not MIN_STEPS <= len(steps) <= MAX_STEPS:
-            self.fail("howto.steps", f"단계가 {len(steps)}개입니다", len(steps), allowed)
-        return tuple(self.text({f"steps[{n}]": step}, f"steps[{n}]", "howto", max_len=60)
+            self.fail(field, f"단계가 {len(steps)}개입니다", len(steps), allowed)
+        return tuple(self.text({f"steps[{n}]": step}, f"steps[{n}]", where, max_len=60)
                      for n, step in enumerate(steps, start=1))
 
     def check_glyphs(self, doc):
@@ -282,7 +326,8 @@ class _Reader:
                 raise MissingGlyphError(self.path, key, char, value)
 
 
-TOP_LEVEL = ("service", "fee_table", "fees", "howto", "qr", "poster-a4", "pocket")
+TOP_LEVEL = ("service", "fee_table", "fees", "howto", "qr", "poster-a4", "pocket", "desk")
+HOWTO_FIELDS = ("title", "steps", "note")
 FEE_TABLE_FIELDS = ("title", "document_label", "counter_label", "kiosk_label",
                     "online_label", "free_label")
 FEE_FIELDS = ("document", "counter", "kiosk", "online")

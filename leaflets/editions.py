@@ -57,7 +57,10 @@ def make_common(content: Content, production: Production, renderer: Renderer,
                 screen: dict[str, RenderedProduct] | None = None,
                 proofs: dict[tuple[str, int], bytes] | None = None) -> Common:
     """Render the common pages (``screen`` and ``proofs``: the 구's, when at hand)."""
-    screen = screen or {name: renderer.render(content, name, "screen") for name in PRODUCTS}
+    # The 구's own screen files fill the slot with the 구's block: the 동 editions are
+    # stamped on pages with the slot left empty.
+    screen = {name: renderer.render_product(content, product, "screen", edition="common")
+              for name, product in PRODUCTS.items()}
     from leaflets.render import proof_pngs
 
     if proofs is None:

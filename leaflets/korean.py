@@ -22,26 +22,60 @@ FONT_FILES = ("NanumSquareR.ttf", "NanumSquareB.ttf")
 _SPACE = re.compile(r"[ \t]+")
 
 
-def keep_words(text: str, mark: str | None = None) -> Markup:
+BOLD = "**"  # the one markup a text field may hold: **굵게**
+
+
+def keep_words(text: str, mark: str | None = None, *, markup: bool = False,
+               no_widow: bool = False) -> Markup:
     """Escape ``text`` and mark it up so lines break only between words.
 
     A newline in the text forces a line break. Occurrences of ``mark``
-    (e.g. the service name) get ``class="mark"`` for emphasis. That is all
-    the markup data can cause: everything else is escaped, so typed HTML
-    prints as text.
+    (e.g. the service name) get ``class="mark"`` for emphasis. With ``markup``,
+    text between a pair of ``**`` is set in <strong> (the content file has
+    checked that the markers pair up); without it ``**`` prints as typed. With
+    ``no_widow``, a line of three or more words keeps its last two together, so
+    a single short word never stands alone on the last line. That is all the
+    markup data can cause: everything else is escaped, so typed HTML prints as
+    text.
     """
     lines = []
     for line in str(text).split("\n"):
-        words = [_word(w, mark) for w in _SPACE.split(line.strip()) if w]
+        bold = False
+        words = []
+        for word in _SPACE.split(line.strip()):
+            if word:
+                html, bold = _word(word, mark, bold if markup else None)
+                words.append(html)
+        if no_widow and len(words) >= 3:
+            words[-2:] = [Markup(" ").join(words[-2:])]
         lines.append(" ".join(f'<span class="w">{w}</span>' for w in words))
     return Markup("<br>".join(lines))
 
 
-def _word(word: str, mark: str | None) -> Markup:
-    if not mark or mark not in word:
-        return escape(word)
+def _word(word: str, mark: str | None, bold: bool | None) -> tuple[Markup, bool | None]:
+    """One word as HTML; ``bold`` is None without markup, else whether the word starts
+    inside a ``**`` pair. Return the HTML and whether the next word starts bold."""
+    pieces = [word] if bold is None else word.split(BOLD)
+    html = []
+    for number, piece in enumerate(pieces):
+        if number:
+            bold = not bold
+        if piece:
+            part = _marked(piece, mark)
+            html.append(Markup("<strong>{}</strong>").format(part) if bold else part)
+    return Markup("").join(html), bold
+
+
+def _marked(text: str, mark: str | None) -> Markup:
+    if not mark or mark not in text:
+        return escape(text)
     marked = Markup('<span class="mark">{}</span>').format(mark)
-    return marked.join(escape(part) for part in word.split(mark))
+    return marked.join(escape(part) for part in text.split(mark))
+
+
+def unpaired_bold(text: str) -> bool:
+    """Whether ``text`` holds an odd number of ``**`` markers."""
+    return any(line.count(BOLD) % 2 for line in str(text).split("\n"))
 
 
 class FontCoverage:

@@ -18,6 +18,8 @@ here too, so that WeasyPrint has a single caller.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import io
 import math
@@ -28,6 +30,7 @@ import zlib
 from dataclasses import dataclass
 
 import jinja2
+from markupsafe import Markup
 import pydyf
 import pypdfium2
 import weasyprint
@@ -78,7 +81,8 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters["words"] = keep_words
+        self.env.filters["words"] = keep_words  # 동 data and labels: ** prints as typed
+        self.env.filters["rich"] = functools.partial(keep_words, markup=True)  # **굵게**
         self.fonts = FontConfiguration()
         self.cache = {}
         self.fetcher = ProjectFetcher([FONTS, templates])
@@ -114,13 +118,17 @@ class Renderer:
             content=content,
             product=product,
             trim_mm=content.trim_mm(product.name),
-            qr=make_qr(content.service.url, product.qr_width_mm, css_colour("ink", mode)),
+            qr=_with_alt(make_qr(content.service.url, product.qr_width_mm,
+                                 css_colour("ink", mode)), content.service),
             registration=css_colour("registration", mode),
             won=_won_formatter(content.fee_table.free_label),
             print=setup,
             slug=None if edition == "common" else slug,
             screen_css=screen_css(),
             dong=dong,
+            # The 구 edition fills the slot with the 구's own block; the pages every
+            # 동 edition shares ("common") leave it empty for the 동's block.
+            desk=_desk(content) if dong is None and edition == "whole" else None,
             dong_image=self._serve_image(dong, mode),
             dong_slot_mm=product.dong_slot_mm,
         )
@@ -334,6 +342,21 @@ def png_bytes(image, dpi: int) -> bytes:
             + chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1))
             + chunk(b"IDAT", b"".join(parts))
             + chunk(b"IEND", b""))
+
+
+def _with_alt(qr, service):
+    """The QR symbol with its alternate text, the PDF/UA Figure's /Alt (an SVG title)."""
+    title = Markup("<title>{}</title>").format(f"{service.name} 바로가기 QR코드: {service.url}")
+    svg = str(qr.svg)
+    at = svg.index(">") + 1
+    return dataclasses.replace(qr, svg=Markup(svg[:at]) + title + Markup(svg[at:]))
+
+
+def _desk(content: Content):
+    """The 구 edition's block: the content file's [desk], else the service's address."""
+    if content.desk is not None:
+        return content.desk
+    return Desk(f"『{content.service.name}』 바로가기", content.service.url)
 
 
 def _won_formatter(free_label):

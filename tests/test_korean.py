@@ -25,9 +25,10 @@ def _stress(doc):
     doc["pocket"]["trim_mm"] = [90, 200]
     doc["pocket"]["lead"] = LEAD + " " + LEAD
     doc["poster-a4"]["lead"] = LEAD
-    doc["howto"]["steps"] = ["인터넷 주소창에서 『민원24』를 찾아 들어간 후",
-                             "회원가입(무료, 본인확인 필요)", "공인인증서로 신분확인",
-                             "민원 신청후 프린터로 출력"]
+    # The leaflet's own steps (the poster keeps the plan's, its page has no room to spare)
+    doc["pocket"]["howto"]["steps"] = ["인터넷 주소창에서 『민원24』를 찾아 들어간 후",
+                                       "회원가입(무료, 본인확인 필요)", "공인인증서로 신분확인",
+                                       "민원 신청후 프린터로 출력"]
     doc["qr"]["caption"] = "휴대폰 카메라로 QR코드를 찍으면 민원24(인터넷)로 바로 연결됩니다"
 
 
