@@ -463,6 +463,65 @@ def cmd_diff(args) -> int:
     return EXIT_FAIL
 
 
+def cmd_evaluate(args) -> int:
+    """동별 민원24 홍보 및 이용실적 평가(붙임 1): 17개 동의 점수와 순위를 계산합니다.
+
+    이용실적(70점): 신청율(민원24 신청건수 ÷ 주민등록창구 처리건수 × 100) 순위, 1위 70점,
+    순위마다 1점씩 뺌, 같은 신청율은 같은 순위(1, 2, 2, 4). 홍보·교육(20점): 지표마다
+    1회 2점, 2회까지. 같은 활동(동·날짜·내용)을 두 지표에 적으면 오류. 특수사업(10점): 건당
+    5점; 평가 기간에 발주한 동 자체홍보물(발주 기록)은 1건으로 세되, 활동 파일에 이미
+    있으면 다시 세지 않습니다. 평가 기간: --year 의 1월 1일 ~ 11월 30일.
+    입력 파일: 실적.csv (동,민원24_신청건수,주민등록창구_처리건수; 17개 동 모두),
+    활동.csv (동,날짜,지표,내용). UTF-8 또는 CP949(엑셀 CSV), 천 단위 쉼표 가능.
+    --out 폴더에 결재용 A4 보고서(평가결과.pdf)와 표(평가결과.csv, 엑셀용)를 만듭니다.
+    입력 오류(파일·행·열을 알려 줌)는 종료 코드 2, 아무 파일도 만들지 않습니다.
+
+    예) leaflets evaluate --counts 실적.csv --activities 활동.csv --year 2015
+        leaflets evaluate --counts 실적.csv --activities 활동.csv --gu 407398,362095,23455
+        leaflets evaluate --counts 실적.csv --activities 활동.csv --format json
+        leaflets evaluate --counts 실적.csv --activities 활동.csv --out 평가/
+    """
+    import json
+
+    from leaflets.build import _check_target, _replace_folder
+    from leaflets.clock import build_date
+    from leaflets.evaluation import as_dict, evaluate, gu_rate, period
+    from leaflets.evaluation_io import ledger_orders, read_activities, read_counts
+    from leaflets.evaluation_report import as_csv, format_table, report_files
+    from leaflets.ledger import Ledger, default_ledger
+
+    today = build_date()
+    year = args.year or int(today[:4])
+    gu = None
+    if args.gu is not None:
+        parts = [part.strip().replace(",", "") for part in args.gu.split(",")] \
+            if args.gu.count(",") == 2 else []
+        if len(parts) != 3 or not all(part.isdigit() for part in parts) \
+                or not sum(map(int, parts)):
+            raise _usage(f"--gu {args.gu!r}: 민원24, 주민등록창구, 새올행정방문 건수 세 개를 "
+                         "쉼표로 적어 주세요", "예: 407398,362095,23455")
+        gu = gu_rate(*map(int, parts))
+    counts = read_counts(args.counts)
+    activities = read_activities(args.activities)
+    orders = ledger_orders(Ledger(args.ledger or default_ledger(DEFAULT_PRODUCTION)))
+    result = evaluate(counts, activities, period(year), orders, gu)
+    if args.out is not None:
+        from leaflets.render import Renderer
+
+        _check_target(args.out)
+        _replace_folder(args.out, report_files(result, Renderer(), today))
+    if args.format == "json":
+        print(json.dumps(as_dict(result), ensure_ascii=False))
+    elif args.format == "csv":
+        sys.stdout.write(as_csv(result))
+    else:
+        sys.stdout.write(format_table(result))
+    if args.out is not None:
+        print(f"보고서를 {args.out}/ 에 만들었습니다: 평가결과.pdf, 평가결과.csv",
+              file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_serve(args) -> int:
     """사무실용 웹 화면을 띄웁니다: 수수료 편집, 미리보기, 예산, 동 홍보물, 인쇄 발주.
 
@@ -554,6 +613,7 @@ COMMANDS = {
     "diff": (cmd_diff, "내용 파일 두 버전 비교 (결재용 표와 그림)"),
     "serve": (cmd_serve, "사무실용 웹 화면 띄우기"),
     "user": (cmd_user, "웹 화면 계정 관리"),
+    "evaluate": (cmd_evaluate, "동별 민원24 홍보·이용실적 평가 (붙임 1)"),
 }
 
 
@@ -695,6 +755,21 @@ def make_parser() -> argparse.ArgumentParser:
                                  help="새 버전: 파일 또는 git 버전 (기본값: 지금 내용 파일)")
             command.add_argument("--out", type=Path, default=Path("diff"), metavar="폴더",
                                  help="비교 그림을 만들 폴더 (기본값: diff/)")
+        if name == "evaluate":
+            command.add_argument("--counts", type=Path, required=True, metavar="파일",
+                                 help="실적.csv: 동,민원24_신청건수,주민등록창구_처리건수")
+            command.add_argument("--activities", type=Path, required=True, metavar="파일",
+                                 help="활동.csv: 동,날짜,지표,내용")
+            command.add_argument("--year", type=_ranged(int, 2000, 2100, "연도"),
+                                 metavar="연도", help="평가 연도 (기본값: 올해)")
+            command.add_argument("--gu", metavar="건수",
+                                 help="구 신청율: 민원24,주민등록창구,새올행정방문 건수")
+            command.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                                 metavar="형식", help="table(표, 기본값), json, csv")
+            command.add_argument("--ledger", type=Path, metavar="파일",
+                                 help="발주 기록 파일 (기본값: production.toml 옆 orders.sqlite)")
+            command.add_argument("--out", type=Path, metavar="폴더",
+                                 help="보고서 PDF와 CSV를 만들 폴더")
         if name == "preflight":
             command.add_argument("files", type=Path, nargs="+", metavar="PDF",
                                  help="검사할 PDF 파일 (여러 개 가능)")

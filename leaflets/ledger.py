@@ -53,9 +53,10 @@ ADDED_COLUMNS = {
     "bundle_sha256": "TEXT",  # content + production file, see bundle_hash()
     "voided_on": "TEXT",  # ISO date of the 취소, NULL while the order stands
     "void_reason": "TEXT",
+    "dong": "TEXT",  # the 동 whose edition was ordered (자체홍보물), NULL for the 구 edition
 }
 ORDER_COLUMNS = ("id, ordered_on, package, data_sha256, supply, vat, total, content,"
-                 " bundle_sha256, voided_on, void_reason")
+                 " bundle_sha256, voided_on, void_reason, dong")
 
 
 def bundle_hash(content: bytes, production: bytes) -> str:
@@ -90,6 +91,7 @@ class OrderLine:
     bundle_sha256: str | None = None  # None in orders recorded before bundles had a hash
     voided_on: datetime.date | None = None
     void_reason: str | None = None
+    dong: str | None = None  # set when a 동 edition was ordered: a 자체홍보물 of that 동
 
     @property
     def fiscal_year(self) -> int:
@@ -269,9 +271,10 @@ class Transaction:
         """Insert ``order`` and its runs; return its number (visible once committed)."""
         cursor = self.execute(
             "INSERT INTO orders (ordered_on, fiscal_year, package, data_sha256, supply, vat,"
-            " total, content, bundle_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " total, content, bundle_sha256, dong) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (order.ordered_on.isoformat(), order.fiscal_year, order.package, order.data_sha256,
-             order.supply, order.vat, order.total, order.content, order.bundle_sha256))
+             order.supply, order.vat, order.total, order.content, order.bundle_sha256,
+             order.dong))
         order_id = cursor.lastrowid
         try:
             self.connection.executemany(
@@ -300,7 +303,7 @@ def _order(connection, row) -> OrderLine:
         " WHERE order_id = ? ORDER BY rowid", (row[0],)).fetchall()
     return OrderLine(row[0], datetime.date.fromisoformat(row[1]), row[2], row[3], row[4],
                      row[5], row[6], tuple(RunLine(*run) for run in runs), row[7], row[8],
-                     datetime.date.fromisoformat(row[9]) if row[9] else None, row[10])
+                     datetime.date.fromisoformat(row[9]) if row[9] else None, row[10], row[11])
 
 
 def default_ledger(production_path: str | Path) -> Path:
