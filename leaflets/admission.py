@@ -52,8 +52,8 @@ class EditionChecker:
         content = load_content(self.data)
         production = load_production(self.production)
         key = (content.sha256, sha256(read_file(self.production)), build_date())
-        if getattr(state, "renderer", None) is None:
-            state.renderer = Renderer()
+        if getattr(state, "renderer", None) is None or state.renderer.output != production.output:
+            state.renderer = Renderer(output=production.output)
         if getattr(state, "key", None) != key:
             state.common, state.key = None, None
             state.common = make_common(content, production, state.renderer)

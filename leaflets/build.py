@@ -70,7 +70,8 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
     selected = select_dongs(dongs_path, dong_names, all_dongs)
     media = media_files(content, production.media)  # cheap: made every build, before writing
     cache = EditionCache(cache_dir)
-    base = (content.sha256, sha256(Path(production_path).read_bytes()), build_date())
+    base = (content.sha256, sha256(Path(production_path).read_bytes()),
+            production.output.sha256, build_date())
     gu_key, common_key = edition_key("gu", *base), edition_key("common", *base)
     keys = {dong.name: edition_key("dong", *base, dong.fingerprint) for dong, _ in selected}
     todo = [dong for dong, _ in selected if not cache.has(keys[dong.name])]
@@ -89,7 +90,7 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
         import leaflets.compose  # noqa: F401
         from leaflets.render import Renderer
     if renderer is None and (gu is None or (todo and common is None)):
-        renderer = Renderer()
+        renderer = Renderer(output=production.output)
     artifacts = []
     with _Staging(out_dir) as staging:
         screens = {}
@@ -144,7 +145,7 @@ def _render_alone(content, production, dong, renderer, common):
     from leaflets.editions import dong_edition
     from leaflets.render import Renderer
 
-    renderer = renderer or Renderer()
+    renderer = renderer or Renderer(output=production.output)
     if common is None:
         common = make_common(content, production, renderer)
     return dong_edition(content, production, dong, renderer, common)

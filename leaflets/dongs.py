@@ -70,8 +70,10 @@ class DongImage:
         scale = min(box_mm[0] / width, box_mm[1] / height)  # mm per pixel
         return 25.4 / scale
 
-    def for_print(self) -> bytes:
-        """The image as a CMYK JPEG in the print profile (FOGRA39), flattened on white."""
+    def for_print(self, profile: bytes | None = None) -> bytes:
+        """The image as a CMYK JPEG in the output ``profile`` (ICC bytes, default the
+        built-in FOGRA39), flattened on white. A CMYK original is taken as it is."""
+        target = ImageCms.ImageCmsProfile(io.BytesIO(profile)) if profile else str(PROFILE)
         with Image.open(io.BytesIO(self.data)) as image:
             image.load()
             if image.mode == "CMYK":
@@ -81,7 +83,7 @@ class DongImage:
                 flat = Image.new("RGB", rgba.size, (255, 255, 255))
                 flat.paste(rgba, mask=rgba.getchannel("A"))
                 cmyk = ImageCms.profileToProfile(
-                    flat, ImageCms.createProfile("sRGB"), str(PROFILE),
+                    flat, ImageCms.createProfile("sRGB"), target,
                     renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC, outputMode="CMYK",
                     flags=ImageCms.Flags.BLACKPOINTCOMPENSATION)
             out = io.BytesIO()

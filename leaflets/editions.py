@@ -318,7 +318,7 @@ class EditionPool:
         if self.renderer is None and self.dongs:
             from leaflets.render import Renderer
 
-            self.renderer = Renderer()
+            self.renderer = Renderer(output=self.production.output)
         for start in range(0, len(self.dongs), CHUNK):
             chunk = self.dongs[start:start + CHUNK]
             editions = dong_editions(self.content, self.production, chunk, self.renderer,
@@ -407,7 +407,7 @@ def _start_worker(content, production, common, parent):
     from leaflets.render import Renderer
 
     _end_with_parent(parent)
-    renderer = Renderer()
+    renderer = Renderer(output=production.output)
     _worker.update(content=content, production=production, common=common, renderer=renderer)
     # Pool workers end without running finalizers: remove WeasyPrint's font folder then.
     multiprocessing.util.Finalize(renderer, renderer.fonts.__del__, exitpriority=10)

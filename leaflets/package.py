@@ -80,7 +80,7 @@ def make_package(data_path, production_path, out_dir, ledger_path=None, *,
             return _already(earlier, vendor)
     production = load_production(production_path)
     check = Pricer(production, content).check()
-    renderer = renderer or Renderer()
+    renderer = renderer or Renderer(output=production.output)
     files = _package_files(content, production, renderer)
     date = datetime.date.fromisoformat(build_date())
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pydyf
 from markupsafe import Markup
 
-from leaflets.project import PROFILE
+from leaflets.production import OutputCondition, builtin_output
 
 MM_TO_PT = 72 / 25.4
 PDF_VARIANT = "pdf/x-4"
@@ -108,18 +108,22 @@ def slug_text(product: str, side: str, setup: PrintSetup, date: str, data_sha256
             f"{date} · 내용 {data_sha256[:8]}")
 
 
-def finisher(bleed_mm: float | None, output_intent: bool = True):
+def finisher(bleed_mm: float | None, output_intent: bool = True,
+             output: OutputCondition | None = None):
     """A WeasyPrint finisher for print files.
 
     - draws the 400 % marks in the registration colour and makes K100 overprint
       (:func:`separate_marks_and_overprint`);
     - sets each page's BleedBox to trim + ``bleed_mm`` (WeasyPrint puts it at
       most 10 pt outside the TrimBox; the media here is wider, it holds marks);
-    - adds the PDF/X OutputIntent with the project's CMYK profile. WeasyPrint
+    - adds the PDF/X OutputIntent of ``output`` (production.toml's [output],
+      default the built-in FOGRA39) with its CMYK profile. WeasyPrint
       can do this from an ``@color-profile`` rule, but it re-compresses the
       250 KB profile at zlib level 9 for every file (about 0.2 s each); the
       compressed profile is made once per process here instead.
     """
+
+    condition = output or builtin_output()
 
     def finish(document, pdf):
         separate_marks_and_overprint(pdf)
@@ -131,21 +135,42 @@ def finisher(bleed_mm: float | None, output_intent: bool = True):
                     obj["BleedBox"] = pydyf.Array([left - bleed, top - bleed,
                                                    right + bleed, bottom + bleed])
         if output_intent:
-            profile = pydyf.Stream([_compressed_profile()], pydyf.Dictionary(
+            profile = pydyf.Stream([_compressed_profile(condition.data)], pydyf.Dictionary(
                 {"N": 4, "Filter": "/FlateDecode"}))
             pdf.add_object(profile)
-            pdf.catalog["OutputIntents"] = pydyf.Array([pydyf.Dictionary({
+            intent = pydyf.Dictionary({
                 "Type": "/OutputIntent",
                 "S": "/GTS_PDFX",
-                "OutputConditionIdentifier": pydyf.String(PROFILE_CONDITION),
-                "OutputCondition": pydyf.String(PROFILE_DESCRIPTION),
-                "RegistryName": pydyf.String("http://www.color.org"),
-                "Info": pydyf.String(PROFILE_DESCRIPTION),
+                "OutputConditionIdentifier": pydyf.String(condition.identifier),
+                "OutputCondition": pydyf.String(condition.description),
+                "Info": pydyf.String(condition.description),
                 "DestOutputProfile": profile.reference,
-            })])
+            })
+            if condition.registry:
+                intent["RegistryName"] = pydyf.String(condition.registry)
+            pdf.catalog["OutputIntents"] = pydyf.Array([intent])
         pdf.info["GTS_PDFXVersion"] = pydyf.String("PDF/X-4")
+        stamp_creator(pdf)
 
     return finish
+
+
+def stamp_creator(pdf) -> None:
+    """Name the project as the creator, in the Info dictionary and in the XMP
+    (xmp:CreatorTool) alike: a preflight knows its own files by it (and asks them
+    for their QR code)."""
+    from leaflets import __version__
+
+    tool = f"leaflets {__version__}"
+    pdf.info["Creator"] = pydyf.String(tool)
+    reference = pdf.catalog.get("Metadata")
+    if reference is None:
+        return
+    stream = pdf.objects[int(reference.split()[0])]
+    described = (f'<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/">'
+                 f"<xmp:CreatorTool>{tool}</xmp:CreatorTool></rdf:Description></rdf:RDF>")
+    stream.stream = [part.replace(b"</rdf:RDF>", described.encode(), 1)
+                     if isinstance(part, bytes) else part for part in stream.stream]
 
 
 # Registration colour and overprint, applied to WeasyPrint's content streams.
@@ -244,10 +269,6 @@ def _rewrite(stream: list) -> tuple[list, bool, bool]:
     return items, used_registration, used_overprint
 
 
-PROFILE_CONDITION = "FOGRA39"
-PROFILE_DESCRIPTION = "Offset, coated paper (ISO 12647-2, FOGRA39L)"
-
-
-@functools.cache
-def _compressed_profile() -> bytes:
-    return zlib.compress(PROFILE.read_bytes(), 6)
+@functools.lru_cache(maxsize=4)
+def _compressed_profile(data: bytes) -> bytes:
+    return zlib.compress(data, 6)

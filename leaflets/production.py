@@ -8,12 +8,18 @@ file, field and value.
 from __future__ import annotations
 
 import datetime
+import functools
+import hashlib
+import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from PIL import ImageCms
 
 from leaflets.errors import DataError
 from leaflets.products import PRODUCTS
+from leaflets.project import PROFILE
 from leaflets.text import check_strings
 from leaflets.tomlfile import parse_toml, read_file
 
@@ -143,6 +149,31 @@ class MediaSettings:
 
 
 @dataclass(frozen=True)
+class OutputCondition:
+    """The printing condition the CMYK is made for: a validated output ICC profile."""
+
+    identifier: str  # the OutputIntent's OutputConditionIdentifier
+    description: str  # the profile's own description: OutputCondition and Info
+    data: bytes  # the ICC profile (output class, CMYK, version 2 or 4)
+    registry: str = ""  # where ``identifier`` is registered, "" for a vendor's own
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+BUILTIN_OUTPUT = "FOGRA39"
+_BUILTIN_DESCRIPTION = "Offset, coated paper (ISO 12647-2, FOGRA39L)"
+
+
+@functools.cache
+def builtin_output() -> OutputCondition:
+    """The built-in FOGRA39 condition (profiles/FOGRA39L.icc)."""
+    return OutputCondition(BUILTIN_OUTPUT, _BUILTIN_DESCRIPTION, PROFILE.read_bytes(),
+                           "http://www.color.org")
+
+
+@dataclass(frozen=True)
 class Production:
     path: Path
     runs: tuple[Run, ...]
@@ -151,6 +182,7 @@ class Production:
     prices: Prices | None = None
     order: Order | None = None
     media: MediaSettings = MediaSettings()
+    output: OutputCondition = field(default_factory=builtin_output)
 
     def sheet(self, name: str) -> Sheet:
         """The sheet called ``name``."""
@@ -228,9 +260,9 @@ class _Reader:
 
     def production(self, doc) -> Production:
         for key in doc:
-            if key not in ("runs", "sheets", "budget", "prices", "order", "media"):
+            if key not in ("runs", "sheets", "budget", "prices", "order", "media", "output"):
                 self.fail(key, "알 수 없는 항목입니다",
-                          allowed="runs, sheets, budget, prices, order, media")
+                          allowed="runs, sheets, budget, prices, order, media, output")
         sheets = tuple(self.sheet(row, f"sheets[{n}]")
                        for n, row in enumerate(self.table_list(doc, "sheets", 1, 50), start=1))
         names = [sheet.name for sheet in sheets]
@@ -258,7 +290,46 @@ class _Reader:
             self.check_pricing(run, f"runs[{number}]", prices)
         order = self.order(self.table(doc, "order")) if "order" in doc else None
         media = self.media(self.table(doc, "media")) if "media" in doc else MediaSettings()
-        return Production(self.path, runs, sheets, allocation, prices, order, media=media)
+        output = self.output(self.table(doc, "output")) if "output" in doc else None
+        return Production(self.path, runs, sheets, allocation, prices, order, media=media,
+                          output=output or builtin_output())
+
+    def output(self, table) -> OutputCondition:
+        """``[output] profile``: "FOGRA39" or a vendor's ICC file in the project folder."""
+        self.keys(table, "output", ("profile",))
+        name = self.text(table, "profile", "output")
+        if name == BUILTIN_OUTPUT:
+            return builtin_output()
+        where, allowed = "output.profile", f'"{BUILTIN_OUTPUT}" 또는 이 폴더 안의 .icc 파일 경로'
+        folder = self.path.resolve().parent
+        path = (folder / name).resolve()
+        if not path.is_relative_to(folder):
+            self.fail(where, "프로젝트 폴더 밖의 파일입니다", name, allowed)
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            missing = isinstance(error, FileNotFoundError)
+            problem = "파일이 없습니다" if missing else "읽을 수 없습니다"
+            self.fail(where, f"ICC 프로파일 {problem}", name, allowed)
+        if len(data) < 132 or data[36:40] != b"acsp":
+            self.fail(where, "ICC 프로파일이 아닙니다", name, allowed)
+        kind, space, version = data[12:16], data[16:20], data[8]
+        if kind != b"prtr":
+            self.fail(where, f"출력(인쇄)용 프로파일이 아닙니다 (종류 "
+                      f"'{kind.decode('latin-1').strip()}', 'prtr' 이어야 함)", name,
+                      "인쇄소가 준 CMYK 출력 프로파일")
+        if space != b"CMYK":
+            self.fail(where, f"CMYK 프로파일이 아닙니다 (색 공간 "
+                      f"'{space.decode('latin-1').strip()}')", name,
+                      "인쇄소가 준 CMYK 출력 프로파일")
+        if version not in (2, 4):
+            self.fail(where, f"ICC 버전 {version} 입니다", name, "ICC 버전 2 또는 4")
+        try:
+            description = ImageCms.ImageCmsProfile(io.BytesIO(data)).profile.profile_description
+        except (OSError, ImageCms.PyCMSError):
+            self.fail(where, "ICC 프로파일을 읽을 수 없습니다 (손상됨)", name, allowed)
+        description = (description or "").strip() or path.stem
+        return OutputCondition(description, description, data)
 
     def media(self, table) -> MediaSettings:
         """``[media]``: banner sizes [[가로, 세로], ...] and the homepage slot, in px."""

@@ -46,6 +46,7 @@ from leaflets.impose.plan import COLOUR_BAR, PATCH_MM, TARGET_RADIUS_MM
 from leaflets.impose.plan import slug_text as sheet_slug
 from leaflets.korean import keep_words
 from leaflets.printready import PDF_VARIANT, PrintSetup, finisher, marks_svg, slug_text
+from leaflets.production import OutputCondition, builtin_output
 from leaflets.products import PRODUCTS, Product
 from leaflets.project import FONTS, ROOT, TEMPLATES
 from leaflets.qr import make_qr
@@ -73,7 +74,10 @@ class RenderedProduct:
 class Renderer:
     """Renders products from content, reusing fonts and caches across calls."""
 
-    def __init__(self, templates=TEMPLATES):
+    def __init__(self, templates=TEMPLATES, output: OutputCondition | None = None):
+        """``output``: the printing condition (production.toml's [output]) that the
+        OutputIntent and every CMYK conversion follow; default the built-in FOGRA39."""
+        self.output = output or builtin_output()
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(templates),
             autoescape=True,
@@ -140,7 +144,9 @@ class Renderer:
             return None
         key = f"{dong.image.sha256[:20]}-{mode}"
         if mode == "print":
-            return self.fetcher.serve(f"{key}.jpg", dong.image.for_print(), "image/jpeg")
+            key = f"{key}-{self.output.sha256[:12]}"
+            return self.fetcher.serve(f"{key}.jpg", dong.image.for_print(self.output.data),
+                                      "image/jpeg")
         return self.fetcher.serve(f"{key}.png", dong.image.for_screen(), "image/png")
 
     def render(self, content: Content, name: str, mode: str = "screen",
@@ -178,7 +184,8 @@ class Renderer:
                                 f"(예상 {len(slot_pages)}쪽) 입니다")
         bleed = content.bleed_mm(product.name) if mode == "print" else 0.0
         seed = f"{content.sha256}:{product.name}:{mode}:{dong.name if dong else ''}:{edition}"
-        pdf = _write(document, MODES[mode], finisher(bleed) if mode == "print" else None, seed)
+        finish = finisher(bleed, output=self.output) if mode == "print" else None
+        pdf = _write(document, MODES[mode], finish, seed)
         return RenderedProduct(product, mode, pdf, len(document.pages),
                                content.trim_mm(product.name), bleed, tuple(warnings), slot_px)
 
