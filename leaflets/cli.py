@@ -40,6 +40,8 @@ class _Parser(argparse.ArgumentParser):
 def cmd_check(args) -> int:
     """내용 파일(minwon24.toml), 발주 파일(production.toml), 동 파일(dongs.toml)에
     틀린 곳이 없는지 검사만 합니다. 아무 파일도 만들지 않습니다.
+    build 와 똑같이 두 제품을 그려 보고(쪽 맞춤, 사전 검사) 내용이 넘치면
+    어느 제품의 어느 항목인지 알려 줍니다: check 를 통과하면 build 도 통과합니다.
 
     예) leaflets check
         leaflets check --data 새수수료.toml --production 발주.toml --dongs 동.toml
@@ -58,6 +60,17 @@ def cmd_check(args) -> int:
     dongs = load_dongs(args.dongs)
     pictures = sum(1 for dong in dongs.dongs if dong.image)
     print(f"확인 완료: {args.dongs} — 동 {len(dongs.dongs)}곳, 그림 {pictures}개")
+    # The fit check and the preflight, as build does them, with nothing written:
+    # check passes exactly when build would.
+    from leaflets.build import render_files
+    from leaflets.products import PRODUCTS
+    from leaflets.render import Renderer
+
+    printed = [artifact for artifact, _ in dict(
+        render_files(content, Renderer())).values()
+        if artifact.kind == "print"]
+    print("확인 완료: 쪽 맞춤·사전 검사 — " + ", ".join(
+        f"{PRODUCTS[a.product].title} {a.pages}쪽" for a in printed))
     return EXIT_OK
 
 

@@ -81,13 +81,29 @@ class MissingGlyphError(DataError):
 
 
 class ContentOverflowError(LeafletsError):
-    """Content does not fit on its page."""
+    """Content does not fit on its page.
 
-    def __init__(self, product, page, detail, advice="문구를 줄이거나 수수료 행을 줄여 주세요"):
+    ``product`` is the product's code name (``poster-a4``); the message names it as
+    staff do (its Korean title) and, when known, the ``field`` to shorten.
+    """
+
+    def __init__(self, product, page, detail, advice="문구를 줄이거나 수수료 행을 줄여 주세요",
+                 *, field=None):
+        from leaflets.products import PRODUCTS
+
         self.product = product
         self.page = page
         self.detail = detail
-        super().__init__(f"'{product}' {page}쪽에 내용이 다 들어가지 않습니다 ({detail}). {advice}")
+        self.advice = advice
+        self.field = field
+        title = PRODUCTS[product].title if product in PRODUCTS else product
+        fix = f"넘친 항목: {field} — 이 문구를 줄여 주세요" if field else advice
+        super().__init__(f"'{title}' {page}쪽에 내용이 다 들어가지 않습니다 ({detail}). {fix}")
+
+    def naming(self, field) -> ContentOverflowError:
+        """The same error, naming the content ``field`` that overflows."""
+        return ContentOverflowError(self.product, self.page, self.detail, self.advice,
+                                    field=str(field))
 
 
 class OutputError(LeafletsError, OSError):

@@ -45,6 +45,7 @@ from leaflets.fetcher import ProjectFetcher
 from leaflets.impose.plan import COLOUR_BAR, PATCH_MM, TARGET_RADIUS_MM
 from leaflets.impose.plan import slug_text as sheet_slug
 from leaflets.korean import keep_words
+from leaflets.overflow import overflowing_field
 from leaflets.printready import PDF_VARIANT, PrintSetup, finisher, marks_svg, slug_text
 from leaflets.production import OutputCondition, builtin_output
 from leaflets.products import PRODUCTS, Product
@@ -178,7 +179,13 @@ class Renderer:
         if edition == "overlay":  # the slug pages (print), then the block page
             slot_pages = [None] * (len(product.pages) if mode == "print" else 0)
             slot_pages.append(product.dong_page)
-        slot_px = _check_fits(document, product, dong, slot_pages)
+        try:
+            slot_px = _check_fits(document, product, dong, slot_pages)
+        except ContentOverflowError as error:
+            # The 구 edition names the content field; a 동's block names dongs.toml.
+            field = (overflowing_field(document, content, product, error.page)
+                     if edition == "whole" and dong is None else None)
+            raise (error.naming(field) if field else error) from None
         if slot_pages is not None and len(document.pages) != len(slot_pages):
             raise LeafletsError(f"{product.name}: 동 덧씌움 쪽 수가 {len(document.pages)}쪽 "
                                 f"(예상 {len(slot_pages)}쪽) 입니다")

@@ -108,6 +108,24 @@ def test_slug_names_product_side_trim_bleed_date_and_content(print_pdfs, default
         assert build_date() in slug and default_content.sha256[:8] in slug
 
 
+def test_slug_date_and_content_hash_are_the_real_ones(renderer, monkeypatch):
+    """Expected values worked out apart from the code: 1764000000 s after the epoch is
+    2025-11-24 16:00 UTC (`date -u -d @1764000000`), and the content hash is the SHA-256
+    of the file's bytes."""
+    import hashlib
+
+    from leaflets.content import load_content
+    from leaflets.project import DEFAULT_DATA
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    content = load_content(DEFAULT_DATA)
+    pdf = renderer.render(content, "pocket", "print").pdf
+    digest = hashlib.sha256(DEFAULT_DATA.read_bytes()).hexdigest()[:8]
+    for page in read_pages(pdf):
+        slug = next(line for line in page.lines if line.startswith("pocket"))
+        assert "2025-11-24" in slug and digest in slug, slug
+
+
 @pytest.mark.parametrize("product", PRODUCTS)
 def test_small_text_and_qr_are_k_only(print_pdfs, default_content, product, tmp_path):
     pdf = print_pdfs[product]

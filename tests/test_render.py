@@ -178,7 +178,7 @@ def test_content_that_does_not_fit_fails_naming_product_and_page(renderer, produ
         renderer.render(content, product)
     assert raised.value.product == product
     assert raised.value.page == page
-    assert f"'{product}' {page}쪽" in str(raised.value)
+    assert f"'{PRODUCTS[product].title}' {page}쪽" in str(raised.value)  # as staff name it
 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "L"])
