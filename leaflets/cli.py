@@ -159,28 +159,43 @@ def _progress_printer(stream):
 def cmd_preflight(args) -> int:
     """PDF 파일을 인쇄소 사전 검사(preflight)처럼 검사하고 표로 보여 줍니다.
 
-    검사 항목: PDF/X-4와 CMYK 출력 인텐트, 재단·도련 상자, 글꼴 포함, RGB 색,
-    이미지 해상도, 잉크 총량, 작은 글자의 잉크 수, QR코드, 안전 여백.
-    모두 통과하면 종료 코드 0, 하나라도 실패하면 1입니다.
-    QR코드 주소는 내용 파일(--data)의 service.url 과 비교합니다.
+    검사 항목: 암호화, PDF/X-4 식별(버전·XMP)과 출력 인텐트 ICC, 문서 정보와 XMP 일치,
+    Trapped, JavaScript·동작, 도련 안 주석, 재단·도련 상자, 글꼴 포함, RGB 색,
+    Lab·별색, 가는 선, 흰색 중복인쇄, 전달 함수·망점, 이미지 해상도, 잉크 총량,
+    작은 글자의 잉크 수, QR코드, 안전 여백.
+    모두 통과하면 종료 코드 0, 하나라도 실패하면 1, 읽을 수 없는 파일은 2입니다.
+    QR코드는 이 프로젝트가 만든 파일에서만 요구하고 내용 파일(--data)의 service.url 과
+    비교합니다. 다른 곳에서 만든 파일은 --qr 주소 로 요구할 수 있습니다.
 
     예) leaflets preflight dist/print/pocket.pdf
         leaflets preflight dist/print/*.pdf --bleed 3
+        leaflets preflight 동에서만든.pdf --qr http://www.minwon.go.kr
+        leaflets preflight 판/pocket-국전지.pdf --sheet --bleed 0
+        leaflets preflight dist/print/pocket.pdf --format json
     """
     from leaflets.content import load_content
-    from leaflets.preflight import PreflightError, format_report, preflight
+    from leaflets.preflight import PreflightError, format_report, preflight, report_json
 
-    url = load_content(args.data).service.url
-    passed = True
-    for path in args.files:
+    if args.qr:
+        url, require = args.qr, True
+    else:
+        url = load_content(args.data).service.url if args.data.exists() else None
+        require = None  # only the project's own files must carry a code
+    files = []
+    for path in args.files:  # every file read first: an unreadable one changes nothing
         try:
-            data = path.read_bytes()
+            files.append((path, path.read_bytes()))
         except OSError as error:
             raise PreflightError(f"{path}: 파일을 읽을 수 없습니다 ({error.strerror})") from None
-        report = preflight(data, str(path), bleed_mm=args.bleed, safe_mm=args.safe, url=url)
-        print(format_report(report))
-        passed &= report.passed
-    return EXIT_OK if passed else EXIT_FAIL
+    reports = [preflight(data, str(path), bleed_mm=args.bleed, safe_mm=args.safe, url=url,
+                         spots=tuple(args.spot), sheet=args.sheet, require_qr=require)
+               for path, data in files]
+    if args.format == "json":
+        print(report_json(reports))
+    else:
+        for report in reports:
+            print(format_report(report))
+    return EXIT_OK if all(report.passed for report in reports) else EXIT_FAIL
 
 
 def cmd_impose(args) -> int:
@@ -790,6 +805,16 @@ def make_parser() -> argparse.ArgumentParser:
                                  help="요구하는 도련, 한쪽 mm (기본값: 3)")
             command.add_argument("--safe", type=_millimetres, default=3.0, metavar="MM",
                                  help="재단선 안쪽 안전 여백 mm (기본값: 3)")
+            command.add_argument("--qr", metavar="주소",
+                                 help="QR코드가 있어야 하고 이 주소를 열어야 함 "
+                                      "(기본값: 이 프로젝트의 파일만, 내용 파일의 주소)")
+            command.add_argument("--spot", action="append", default=[], metavar="별색",
+                                 help="인쇄소와 약속한 별색 이름 (예: 'PANTONE 185 C', "
+                                      "여러 번 쓸 수 있음)")
+            command.add_argument("--sheet", action="store_true",
+                                 help="인쇄판(판걸이한 종이) 검사: 맞춤색 표시를 어디에나 허용")
+            command.add_argument("--format", choices=("table", "json"), default="table",
+                                 help="table(표, 기본값) 또는 json(프로그램용)")
     return parser
 
 

@@ -3,8 +3,9 @@
 A small interpreter over pypdf's parsed operators: it follows the graphics
 state (CTM, colour spaces and colours, font size, text matrix) through page
 content and every Form XObject, and records each colour operator, each
-colour space and image used, and each run of text with its effective size,
-fill colour and position. Pure reading: nothing is rendered.
+colour space and image used, each run of text with its effective size,
+fill colour and position, and each fill, stroke and text with its colour,
+overprint, line width and extent. Pure reading: nothing is rendered.
 """
 
 from __future__ import annotations
@@ -60,13 +61,32 @@ class TextRun:
     y: float
 
 
+@dataclass(frozen=True)
+class Paint:
+    """One painting operator (a fill, a stroke, a string of text) with the colour,
+    overprint and line width in force, and where it paints."""
+
+    page: int
+    where: str
+    kind: str  # "fill", "stroke" or "text"
+    space: ColourSpace
+    values: tuple[float, ...]
+    overprint: bool
+    width_pt: float | None  # a stroke's line width in default user space (points)
+    box: tuple[float, float, float, float] | None  # left, bottom, right, top (points)
+
+
 @dataclass
 class _State:
     ctm: tuple = (1, 0, 0, 1, 0, 0)
     fill_space: ColourSpace = ColourSpace("/DeviceGray", 1)
     fill: tuple = (0.0,)
     stroke_space: ColourSpace = ColourSpace("/DeviceGray", 1)
+    stroke: tuple = (0.0,)
     font_size: float = 0.0
+    line_width: float = 1.0
+    fill_overprint: bool = False
+    stroke_overprint: bool = False
 
 
 @dataclass
@@ -76,6 +96,7 @@ class Scan:
     colours: list[ColourUse] = field(default_factory=list)
     texts: list[TextRun] = field(default_factory=list)
     fonts: list[tuple[int, str, dict]] = field(default_factory=list)  # page, name, font dict
+    paints: list[Paint] = field(default_factory=list)
 
 
 def scan(reader: PdfReader, pages: list[int] | None = None) -> Scan:
@@ -128,7 +149,8 @@ def _space(obj, resources) -> ColourSpace:
     if family in ("/Separation",):
         return ColourSpace(family, 1, str(obj[1]))
     if family == "/DeviceN":
-        return ColourSpace(family, len(_resolve(obj[1])))
+        names = [str(_resolve(n)) for n in _resolve(obj[1])]
+        return ColourSpace(family, len(names), " ".join(names))
     if family in ("/Indexed", "/I"):
         base = _space(obj[1], resources)
         return ColourSpace(base.family, base.components)
@@ -141,6 +163,20 @@ def _multiply(a, b):
     return (a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3],
             a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3],
             a[4] * b[0] + a[5] * b[2] + b[4], a[4] * b[1] + a[5] * b[3] + b[5])
+
+
+def _area_scale(m) -> float:
+    """How much a matrix scales lengths on average (a line width, a dash)."""
+    return abs(m[0] * m[3] - m[1] * m[2]) ** 0.5
+
+
+def _point(m, x, y):
+    return (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
+
+
+_PATH_POINTS = {b"m": 1, b"l": 1, b"c": 3, b"v": 2, b"y": 2}
+_FILLS = {b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"}
+_STROKES = {b"S", b"s", b"B", b"B*", b"b", b"b*"}
 
 
 def _scale(m) -> float:
@@ -174,9 +210,26 @@ def _run(reader, operations, resources, page, where, state, result, seen):
     stack = []
     text_matrix = line_matrix = (1, 0, 0, 1, 0, 0)
     leading = 0.0
+    path = []  # points of the current path, in default user space
     for operands, operator in operations:
         op = operator
-        if op == b"q":
+        if op in _PATH_POINTS:
+            values = [float(v) for v in operands]
+            path.extend(_point(state.ctm, values[i], values[i + 1])
+                        for i in range(0, 2 * _PATH_POINTS[op], 2))
+        elif op == b"re":
+            x, y, w, h = (float(v) for v in operands)
+            path.extend(_point(state.ctm, px, py)
+                        for px, py in ((x, y), (x + w, y), (x, y + h), (x + w, y + h)))
+        elif op in _FILLS or op in _STROKES or op == b"n":
+            _paint(op, path, page, where, state, result)
+            path = []
+        elif op == b"w":
+            state.line_width = float(operands[0])
+        elif op == b"gs":
+            states = _resolve(resources.get("/ExtGState")) or {}
+            _set_state(state, _resolve(states.get(operands[0])) or {})
+        elif op == b"q":
             stack.append(replace(state))
         elif op == b"Q":
             if stack:
@@ -187,15 +240,17 @@ def _run(reader, operations, resources, page, where, state, result, seen):
             space = _space(operands[0], resources)
             result.colours.append(ColourUse(page, where, op.decode(), space))
             if op == b"cs":
-                state.fill_space, state.fill = space, (0.0,) * max(space.components, 1)
+                state.fill_space, state.fill = space, _initial(space)
             else:
-                state.stroke_space = space
+                state.stroke_space, state.stroke = space, _initial(space)
         elif op in (b"sc", b"scn", b"SC", b"SCN"):
             values = tuple(float(v) for v in operands if isinstance(v, int | float))
             space = state.fill_space if op in (b"sc", b"scn") else state.stroke_space
             result.colours.append(ColourUse(page, where, op.decode(), space, values))
             if op in (b"sc", b"scn"):
                 state.fill = values
+            else:
+                state.stroke = values
         elif op in _DEVICE_BY_OP:
             values = tuple(float(v) for v in operands)
             space = ColourSpace(_DEVICE_BY_OP[op], len(values))
@@ -203,7 +258,7 @@ def _run(reader, operations, resources, page, where, state, result, seen):
             if op.islower():
                 state.fill_space, state.fill = space, values
             else:
-                state.stroke_space = space
+                state.stroke_space, state.stroke = space, values
         elif op == b"BT":
             text_matrix = line_matrix = (1, 0, 0, 1, 0, 0)
         elif op == b"Tf":
@@ -230,6 +285,9 @@ def _run(reader, operations, resources, page, where, state, result, seen):
             size = abs(state.font_size) * _scale(full)
             result.texts.append(TextRun(page, where, size, state.fill_space, state.fill,
                                         full[4], full[5]))
+            result.paints.append(Paint(page, where, "text", state.fill_space, state.fill,
+                                       state.fill_overprint, None,
+                                       (full[4], full[5], full[4] + size, full[5] + size)))
         elif op == b"Do":
             _do(reader, operands[0], resources, page, state, result, seen)
         elif op == b"INLINE IMAGE":
@@ -243,6 +301,48 @@ def _run(reader, operations, resources, page, where, state, result, seen):
             if shading is not None and "/ColorSpace" in shading:
                 result.colours.append(ColourUse(page, where, "음영(shading)",
                                                 _space(shading["/ColorSpace"], resources)))
+
+
+def _paint(op, path, page, where, state, result):
+    """Record the fill and the stroke a path-painting operator makes."""
+    if op == b"n" or not path:
+        return
+    xs, ys = [p[0] for p in path], [p[1] for p in path]
+    if op in _FILLS:
+        result.paints.append(Paint(page, where, "fill", state.fill_space, state.fill,
+                                   state.fill_overprint, None,
+                                   (min(xs), min(ys), max(xs), max(ys))))
+    if op in _STROKES:
+        width = state.line_width * _area_scale(state.ctm)
+        half = width / 2
+        result.paints.append(Paint(page, where, "stroke", state.stroke_space, state.stroke,
+                                   state.stroke_overprint, width,
+                                   (min(xs) - half, min(ys) - half,
+                                    max(xs) + half, max(ys) + half)))
+
+
+def _initial(space: ColourSpace) -> tuple[float, ...]:
+    """The colour ``cs`` sets: full tint for Separation and DeviceN, else zeros."""
+    tint = 1.0 if space.family in ("/Separation", "/DeviceN") else 0.0
+    return (tint,) * max(space.components, 1)
+
+
+def _set_state(state, extgstate):
+    """Apply the entries of an ExtGState the checks follow: line width and overprint
+    (/OP sets both stroke and fill overprint unless /op is given)."""
+    if "/LW" in extgstate:
+        state.line_width = float(extgstate["/LW"])
+    if "/OP" in extgstate:
+        state.stroke_overprint = _true(extgstate["/OP"])
+        if "/op" not in extgstate:
+            state.fill_overprint = _true(extgstate["/OP"])
+    if "/op" in extgstate:
+        state.fill_overprint = _true(extgstate["/op"])
+
+
+def _true(value) -> bool:
+    """A PDF boolean (pypdf's BooleanObject is truthy even when false)."""
+    return getattr(_resolve(value), "value", value) is True
 
 
 def _do(reader, name, resources, page, state, result, seen):

@@ -107,9 +107,10 @@ CASES = {
     "no-trimbox": ("", "", {}, _without_trimbox, "boxes", "TrimBox"),
     "bleed-too-narrow": ("", "", {"bleed_mm": 1.0}, None, "boxes", "도련이 3 mm보다 좁습니다"),
     "no-output-intent": ("", "", {"profile": False}, None, "pdfx", "출력 인텐트"),
-    "400-percent-patch": ("<div class='at' style='left: 40mm; top: 30mm; width: 15mm; "
-                          "height: 15mm; background: device-cmyk(1 1 1 1)'></div>", "", {},
-                          None, "tac", "잉크 총량 400%"),
+    # 390 %: a 100/100/100/100 object would be the registration colour's business
+    "390-percent-patch": ("<div class='at' style='left: 40mm; top: 30mm; width: 15mm; "
+                          "height: 15mm; background: device-cmyk(1 1 1 0.9)'></div>", "", {},
+                          None, "tac", "잉크 총량 390%"),
     "unreadable-qr": ("<div class='at' style='left: 15mm; top: 95mm; width: 20mm; "
                       "height: 20mm; background: device-cmyk(0 0 0 0)'></div>", "", {}, None,
                       "qr", "QR코드"),
