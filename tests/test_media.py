@@ -56,7 +56,7 @@ def test_sms_and_lms_fit_their_byte_limits_and_carry_the_fees(default_content):
     for fee in default_content.fees:
         assert fee.document in lms
         assert f"{fee.counter:,}원" in lms
-    for step in default_content.howto.steps:
+    for step in default_content.poster.howto.steps:
         assert step.replace("**", "") in lms
     assert "**" not in lms and default_content.service.url in files["sms.txt"].decode()
 
@@ -78,9 +78,9 @@ def test_sms_at_the_edge_90_and_91_bytes(default_content, extra, fits):
 @pytest.mark.parametrize("extra, fits", [(0, True), (1, False)])
 def test_lms_at_the_edge_2000_and_2001_bytes(default_content, extra, fits):
     size = len(write_lms(plan_facts(default_content), "minwon24.toml").encode("cp949"))
-    howto = default_content.howto
-    padded = replace(default_content, howto=replace(
-        howto, note=howto.note + "x" * (LMS_BYTES - size + extra)))
+    howto = default_content.poster.howto
+    padded = replace(default_content, poster=replace(default_content.poster, howto=replace(
+        howto, note=howto.note + "x" * (LMS_BYTES - size + extra))))
     if fits:
         assert len(write_lms(plan_facts(padded), "minwon24.toml").encode("cp949")) == LMS_BYTES
     else:
@@ -212,7 +212,7 @@ def test_newsletter_article_has_title_lead_table_steps_and_address(default_conte
         assert "민원24는 편리하고 비용이 저렴합니다" in text
         assert default_content.poster.lead in text
         assert all(fee.document in text for fee in default_content.fees)
-        assert default_content.howto.steps[1].replace("**", "") in text
+        assert default_content.poster.howto.steps[1].replace("**", "") in text
         assert default_content.service.url in text
     assert files["newsletter.html"].count(b"<tr>") == len(default_content.fees) + 1
 

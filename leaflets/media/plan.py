@@ -57,6 +57,7 @@ def plain(text: str) -> str:
 def plan_facts(content: Content) -> Facts:
     """The facts of ``content`` for the media (the poster's wording)."""
     table = content.fee_table
+    howto = content.poster.howto  # the shared [howto] with the poster's own wording
 
     def won(amount: int) -> str:
         return plain(table.free_label) if amount == 0 else f"{amount:,}원"
@@ -75,9 +76,9 @@ def plan_facts(content: Content) -> Facts:
         fees=tuple(FeeLine(plain(fee.document), won(fee.counter), won(fee.kiosk),
                            won(fee.online), fee.counter - fee.online)
                    for fee in content.fees),
-        howto_title=plain(content.howto.title),
-        steps=tuple(plain(step) for step in content.howto.steps),
-        note=plain(content.howto.note),
+        howto_title=plain(howto.title),
+        steps=tuple(plain(step) for step in howto.steps),
+        note=plain(howto.note),
         qr_caption=plain(content.qr_caption),
     )
 

@@ -7,7 +7,8 @@ from dataclasses import asdict
 from leaflets.media.plan import LMS_BYTES, SMS_BYTES, Facts, check_message
 from leaflets.media.templates import render_text
 
-# Which content field each fact comes from, to name what to shorten.
+# Which content field each fact comes from, to name what to shorten ([poster-a4.howto]
+# overrides [howto] when the content file has one).
 _FIELDS = {"service": "service.name", "url": "service.url", "publisher": "service.publisher",
            "headline": "poster-a4.headline", "lead": "poster-a4.lead", "note": "howto.note",
            "fee_title": "fee_table.title", "howto_title": "howto.title"}
