@@ -75,14 +75,22 @@ def plan_banner(facts: Facts, size: tuple[int, int]) -> BannerPlan:
     texts = banner_texts(facts)
     for count in range(len(ROLES), KEEP - 1, -1):
         roles = ROLES[:count]
-        for body in range(round(height * 0.2), MIN_TEXT_PX - 1, -1):
-            if min(round(body * scale) for _, scale, _, _ in roles) < MIN_TEXT_PX:
-                break
+        smallest = min(scale for _, scale, _, _ in roles)
+        low = next(body for body in range(MIN_TEXT_PX, 10 * MIN_TEXT_PX)
+                   if round(body * smallest) >= MIN_TEXT_PX)
+        best, high = None, max(low, round(height * 0.2))
+        while low <= high:  # the largest body size whose lines fit the height
+            body = (low + high) // 2
             lines = _set(roles, texts, body, margin, text_width)
             bottom = lines[-1].y + round(lines[-1].size_px * LINE_HEIGHT)
             if bottom <= height - margin:
-                shift = (height - margin - bottom) // 2  # centre the block vertically
-                return BannerPlan(size, tuple(_moved(line, shift) for line in lines), qr)
+                best, low = (lines, bottom), body + 1
+            else:
+                high = body - 1
+        if best is not None:
+            lines, bottom = best
+            shift = (height - margin - bottom) // 2  # centre the block vertically
+            return BannerPlan(size, tuple(_moved(line, shift) for line in lines), qr)
     raise LeafletsError(f"배너 {width}×{height}px: 글자를 {MIN_TEXT_PX}px 이상으로 넣을 "
                         f"자리가 없습니다. production.toml [media] 의 크기를 키우세요")
 
@@ -133,5 +141,5 @@ def draw_banner(plan: BannerPlan, facts: Facts) -> bytes:
         white.paste(qr, ((side - qr.width) // 2, (side - qr.height) // 2))
         image.paste(white, (x, y))
     out = io.BytesIO()
-    image.save(out, "PNG", optimize=True)
+    image.save(out, "PNG")
     return out.getvalue()

@@ -26,7 +26,7 @@ def qr_png(url: str, size_px: int) -> bytes:
     code.box_size = max(1, size_px // modules)
     image = code.make_image().get_image().convert("L")
     out = io.BytesIO()
-    image.save(out, "PNG", optimize=True)
+    image.save(out, "PNG")
     return out.getvalue()
 
 
