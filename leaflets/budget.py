@@ -340,8 +340,8 @@ def report_rows(check: BudgetCheck) -> list[tuple[str, list[str], str]]:
         ("가격 방식", [PRICINGS[c.pricing] for c in check.runs], ""),
         ("종이 규격", [c.plan.sheet.name for c in check.runs], ""),
         ("판걸이", [f"{c.plan.n_up}면" for c in check.runs], ""),
-        ("통수/연수", [f"{c.press_sheets:,}장/{c.reams}연" if c.press_sheets is not None
-                      else f"{c.plan.sheets:,}장/—" for c in check.runs], ""),
+        ("인쇄 장수", [sheet_words(c)[0] for c in check.runs], ""),
+        ("종이 장수", [sheet_words(c)[1] for c in check.runs], ""),
     ]
     for label, key in (("용지비", "paper"), ("인쇄비", "printing"), ("소부비", "plates"),
                        ("후가공", "finishing"), ("납품", "delivery"), ("공급가액", "supply"),
@@ -354,6 +354,22 @@ def report_rows(check: BudgetCheck) -> list[tuple[str, list[str], str]]:
     rows.append(("판정", ["배정액 안" if c.within else "초과" for c in check.runs],
                  "배정액 안" if check.total_within else "초과"))
     return rows
+
+
+def sheet_words(cost: RunCost) -> tuple[str, str]:
+    """(인쇄 장수, 종이 장수) of a run, in the words the budget, the spec sheet and the
+    press sheet's slug share: sheets printed with overs, sheets of paper bought."""
+    printed = f"{cost.plan.sheets:,}장(여분 포함)"  # the slug's words
+    paper = "—" if cost.press_sheets is None else f"{cost.press_sheets:,}장 ({cost.reams}연)"
+    return printed, paper
+
+
+def sheet_note(production) -> str:
+    """What the two sheet counts mean, one sentence under every table that shows them."""
+    makeready = production.prices.makeready_sheets
+    return ("※ 인쇄 장수 = 부수 ÷ 판걸이 + 여분: 인쇄판 여백(슬러그)에 적히는 장수. "
+            f"종이 장수 = 인쇄 장수 + 판 맞춤 손지(인쇄판 1벌에 {makeready:,}장): 사는 종이로, "
+            "용지비와 인쇄비(연 = 500장 단위)는 이것으로 계산합니다.")
 
 
 def year_overrun(check: BudgetCheck, spent: tuple[int, int] | None,
@@ -382,11 +398,13 @@ def format_table(check: BudgetCheck, remedies: list[str],
         line = pad(label, 12)
         line += "".join(pad(v, w, right=True) for v, w in zip(values, widths, strict=True))
         lines.append((line + pad(total, 12, right=True)).rstrip())
+    lines.append(sheet_note(check.production))
     lines.append("")
     for cost in check.runs:
         how = f"견적표 '{cost.quote.name}'" if cost.quote else (
-            f"원가 계산, {cost.plan.sheet.name} {cost.plan.n_up}면 "
-            f"{cost.plan.sheets:,}장(여분 {cost.run.overs_percent:g}% 포함)")
+            f"원가 계산, {cost.plan.sheet.name} {cost.plan.n_up}면, "
+            f"인쇄 {cost.plan.sheets:,}장(여분 {cost.run.overs_percent:g}% 포함), "
+            f"종이 {cost.press_sheets:,}장")
         verdict = (f"배정액 {won(cost.allocation)} 중 잔액 {won(cost.balance)}" if cost.within
                    else f"배정액 {won(cost.allocation)}을(를) {won(-cost.balance)} 초과")
         if cost.allocation is None:
