@@ -128,11 +128,24 @@ def test_quote_tables_by_hand(tmp_path, default_content):
 
 
 def test_default_budget_matches_the_golden_report(capsys, tmp_path):
+    # The golden file was captured from the output, then re-added by hand from the prices
+    # in production.toml (국전지 152원, 판 12,000원, 1도 1연 9,000원, 재단 15,000원,
+    # 납품 30,000원, 손지 100장, 부가세 10 % 버림):
+    #   pocket 10,000 + 5 % = 10,500 / 32면 = 328.1 -> 329장, + 100 = 429장 (1연);
+    #     용지 429 × 152 = 65,208; 인쇄 9,000 × 4도 × 2면(돌려찍기) × 1연 = 72,000;
+    #     소부 12,000 × 4 = 48,000; + 15,000 + 30,000 = 230,208; × 1.1 = 253,228원.
+    #   poster 5,000 + 5 % = 5,250 / 8면 = 656.25 -> 657장, + 100 = 757장 (2연);
+    #     용지 757 × 152 = 115,064; 인쇄 9,000 × 4도 × 2연 = 72,000; 소부 48,000;
+    #     + 15,000 + 30,000 = 280,064; × 1.1 = 308,070원.  총계 561,298원.
+    # The asserts below check these figures apart from the golden file.
     assert main(["budget", "--ledger", str(tmp_path / "no-orders.sqlite")]) == 0
     report = capsys.readouterr().out
     golden = GOLDEN / "budget-default.txt"
     if os.environ.get("LEAFLETS_UPDATE_GOLDEN"):
         golden.write_text(report, encoding="utf-8")
+    for figure in ("합계 253,228원", "합계 308,070원", "총계: 561,298원", "종이 429장",
+                   "종이 757장", "인쇄 329장", "인쇄 657장"):
+        assert figure in report, figure  # worked out by hand above
     assert report == golden.read_text(encoding="utf-8")
 
 
@@ -220,10 +233,22 @@ def test_max_is_the_largest_quantity_within_the_allocation(default_content):
         assert one_more.total > run.allocation
 
 
-def test_max_command_lists_every_run(capsys):
+def test_max_command_lists_every_run(capsys, default_content):
+    """Each printed maximum is checked by pricing it and one copy more."""
+    import re
+
     assert main(["budget", "--max"]) == 0
     out = capsys.readouterr().out
-    assert "pocket" in out and "poster-a4" in out and "최대" in out
+    production = load_production(DEFAULT_PRODUCTION)
+    pricer = Pricer(production, default_content)
+    for run in production.runs:
+        line = next(line for line in out.splitlines() if line.startswith(f"· {run.product} "))
+        most, total = (int(value.replace(",", "")) for value in re.search(
+            r"최대\s+([\d,]+)부\s+합계\s+([\d,]+)원", line).groups())
+        assert f"지금 {run.quantity:,}부" in line
+        assert most > run.quantity and total <= run.allocation, line
+        assert pricer.cost(replace(run, quantity=most)).total == total, line
+        assert pricer.cost(replace(run, quantity=most + 1)).total > run.allocation, line
 
 
 def _content():
