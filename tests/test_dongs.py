@@ -81,6 +81,27 @@ def _slot_rect_px(renderer, content, name, dpi):
             (slot.content_box_y() + slot.height) * scale)
 
 
+@pytest.mark.parametrize("name, expected_mm", [
+    # Worked out by hand from the templates' CSS, not from a layout: the pocket's slot is
+    # absolute, 7 mm from each side of the 105 mm trim and 12.5 mm above the bottom of
+    # the 148 mm trim, 19.5 mm high -> x 7..98, y 116..135.5. The poster's sits in the
+    # flow (its top depends on the text above), 16 mm from each side of 210 mm, 35 mm high.
+    ("pocket", (7, 116, 98, 135.5, 19.5)),
+    ("poster-a4", (16, None, 194, None, 35)),
+])
+def test_the_slot_the_comparison_uses_is_where_the_template_puts_it(
+        renderer, default_content, name, expected_mm):
+    """Guards ``_slot_rect_px`` (read from the layout) with independent figures."""
+    px = 150 / 25.4
+    left, top, right, bottom = _slot_rect_px(renderer, default_content, name, 150)
+    assert left == pytest.approx(expected_mm[0] * px, abs=1)
+    assert right == pytest.approx(expected_mm[2] * px, abs=1)
+    assert bottom - top == pytest.approx(expected_mm[4] * px, abs=1)
+    if expected_mm[1] is not None:
+        assert top == pytest.approx(expected_mm[1] * px, abs=1)
+        assert bottom == pytest.approx(expected_mm[3] * px, abs=1)
+
+
 @pytest.mark.parametrize("name, page", [("poster-a4", 1), ("pocket", 1), ("pocket", 2)])
 def test_common_part_is_identical_to_the_gu_edition(all_dongs, renderer, default_content,
                                                     name, page):
