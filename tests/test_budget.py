@@ -163,6 +163,48 @@ def test_default_json_has_the_issue_shape_and_adds_up(capsys):
     assert report["total"] == sum(run["total"] for run in runs.values())
 
 
+# The default runs priced by hand (see the golden test's comment): whole 원.
+BY_HAND = {
+    "pocket": dict(quantity=10000, trim_mm="105×148", stock="아트지 150g", colours="4/4",
+                   pricing="build-up", sheet="국전지", n_up=32, method="work-and-turn",
+                   sheets=329, press_sheets=429, reams=1, paper=65208, printing=72000,
+                   plates=48000, finishing=15000, delivery=30000, supply=230208,
+                   vat=23020, total=253228, allocation=700000, balance=446772, within=True),
+    "poster-a4": dict(quantity=5000, trim_mm="210×297", stock="아트지 150g", colours="4/0",
+                      pricing="build-up", sheet="국전지", n_up=8, method="single", sheets=657,
+                      press_sheets=757, reams=2, paper=115064, printing=72000, plates=48000,
+                      finishing=15000, delivery=30000, supply=280064, vat=28006,
+                      total=308070, allocation=500000, balance=191930, within=True),
+}
+
+
+def test_json_and_csv_carry_the_figures_worked_out_by_hand(capsys, tmp_path):
+    ledger = str(tmp_path / "no-orders.sqlite")
+    assert main(["budget", "--format", "json", "--ledger", ledger]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["production"], report["example_prices"]) == ("production.toml", True)
+    assert (report["supply"], report["vat"], report["total"]) == (510272, 51026, 561298)
+    assert (report["within"], report["total_within"], report["remedies"]) == (True, True, [])
+    for run in report["runs"]:
+        expected = BY_HAND[run["product"]]
+        assert {key: run[key] for key in expected} == expected, run["product"]
+        assert run["quote"] is None and run["sheet_mm"] == [939, 636]
+    assert report["runs"][0]["alternative"] == {
+        "pricing": "quote", "quote": "계획서 단가 (포켓용 리플릿)", "total": 700000}
+    assert main(["budget", "--format", "csv", "--ledger", ledger]) == 0
+    text = capsys.readouterr().out
+    lines = text.lstrip("\ufeff").split("\r\n")  # CRLF, as spreadsheet programs expect
+    assert lines[-1] == "" and len(lines) == 5
+    for line, product in zip(lines[1:3], BY_HAND, strict=True):
+        hand = BY_HAND[product]
+        assert line == ",".join([product, *(str(hand[k]) for k in (
+            "quantity", "trim_mm", "stock", "colours", "pricing")), "", *(str(hand[k]) for k in (
+                "sheet", "n_up", "sheets", "press_sheets", "reams", "paper", "printing",
+                "plates", "finishing", "delivery", "supply", "vat", "total", "allocation",
+                "balance", "within"))])
+    assert lines[3] == "합계" + "," * 17 + "510272,51026,561298,1200000,638702,True"
+
+
 def test_csv_is_one_row_per_run_and_a_total(capsys):
     assert main(["budget", "--format", "csv"]) == 0
     text = capsys.readouterr().out
