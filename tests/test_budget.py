@@ -243,6 +243,46 @@ def test_an_overrun_says_by_how_much_and_what_single_change_fits(tmp_path, capsy
     assert "pocket: 부수를 60,000부 →" in out
 
 
+@pytest.mark.parametrize("quantity", [54000, 57000, 60000])
+def test_every_suggested_change_fits_and_none_that_fits_is_missing(tmp_path, capsys,
+                                                                  default_content, quantity):
+    """Each suggestion is priced on its own (Pricer.cost) and must fit; each cheaper
+    paper or pricing that would fit must be suggested; fewer copies: the most that fit."""
+    import re
+
+    path = _production_with(tmp_path, lambda doc: doc["runs"][0].update(quantity=quantity))
+    assert main(["budget", "--production", str(path), "--ledger",
+                 str(tmp_path / "none.sqlite")]) == 1
+    out = capsys.readouterr().out
+    tips = out.split("하나만 바꾼다면:\n")[1].split("\n부가세")[0].splitlines()
+    production = load_production(path)
+    pricer, run = Pricer(production, default_content), production.runs[0]
+    assert pricer.cost(run).total > run.allocation
+    fewer = re.search(rf"부수를 {quantity:,}부 → ([\d,]+)부로 줄이면 pocket 배정액 안 "
+                      r"\(([\d,]+)원\)", tips[0])
+    most, total = (int(v.replace(",", "")) for v in fewer.groups())
+    assert pricer.cost(replace(run, quantity=most)).total == total <= run.allocation
+    assert pricer.cost(replace(run, quantity=most + 1)).total > run.allocation
+    papers = {stock: pricer.cost(replace(run, stock=stock, sheets=())).total
+              for stock in production.prices.stocks if stock != run.stock}
+    expected = [f"  - pocket: 종이를 '{run.stock}' → '{stock}'(으)로 바꾸면 pocket 배정액 안 "
+                f"({total:,}원)" for stock, total in papers.items() if total <= run.allocation]
+    quote = pricer.cost(run, "quote")
+    if quote.total <= run.allocation:
+        expected.append(f"  - pocket: 견적표 '{quote.quote.name}'(으)로 값을 매기면 pocket 배정액 "
+                        f"안 ({quote.total:,}원)")
+    assert tips[1:] == expected
+
+
+def test_when_no_single_change_fits_it_says_so(tmp_path, capsys):
+    path = _production_with(tmp_path, lambda doc: doc["runs"][0].update(allocation=1000))
+    assert main(["budget", "--production", str(path), "--ledger",
+                 str(tmp_path / "none.sqlite")]) == 1
+    out = capsys.readouterr().out
+    assert ("  - pocket: 한 가지만 바꿔서는 pocket 배정액 안으로 들어오지 않습니다 "
+            "(배정액을 늘리거나 여러 가지를 함께 바꾸세요)") in out
+
+
 def test_a_run_within_its_own_allocation_can_push_the_total_over(tmp_path, capsys):
     def edit(doc):
         doc["runs"][0].update(quantity=80000, allocation=1_100_000)
