@@ -346,7 +346,10 @@ def cmd_package(args) -> int:
     출력 폴더/vendor/날짜-내용해시/ 와 같은 이름의 .zip 에 넣는 것:
       print/       인쇄용 PDF (PDF/X-4)        imposed/  판을 앉힌 PDF (작업이 원하면)
       proofs/      쪽마다 저해상도 미리보기    preflight/ 사전 검사 결과
-      인쇄사양서.pdf  규격·수량·용지·도수·판걸이·납품·금액 (leaflets budget 과 같은 계산)
+      인쇄사양서.pdf  규격·수량·용지·도수·판걸이·인쇄 장수·담당자·인쇄소·납품
+                   (사무실 예산 금액은 --with-prices 일 때만, leaflets budget 과 같은 계산)
+    발주 파일(production.toml)의 [order] 에 담당자(contact)와 인쇄소(vendor)를 적어야
+    만듭니다 (비어 있으면 종료 코드 2).
       README.txt   인쇄소용 안내              manifest.json  파일마다 SHA-256
     인쇄용 PDF 하나라도 사전 검사에 떨어지면 묶음을 만들지 않습니다 (종료 코드 1).
     발주 기록(orders.sqlite, 발주 파일과 같은 폴더)에 날짜·내용·수량·금액을 남깁니다.
@@ -367,7 +370,8 @@ def cmd_package(args) -> int:
     ledger = args.ledger or default_ledger(args.production)
     try:
         result = make_package(args.data, args.production, args.out, ledger,
-                              record=not args.no_record, reorder=args.reorder)
+                              record=not args.no_record, reorder=args.reorder,
+                              with_prices=args.with_prices)
     except PreflightFailed as failure:
         for report in failure.reports:
             print(format_report(report), file=sys.stderr)
@@ -752,6 +756,8 @@ def make_parser() -> argparse.ArgumentParser:
                                  help="발주 기록에 남기지 않기 (시험용)")
             command.add_argument("--reorder", action="store_true",
                                  help="이미 발주한 내용을 한 번 더 발주하기 (재발주)")
+            command.add_argument("--with-prices", action="store_true",
+                                 help="인쇄 사양서에 사무실 예산 금액(단가·합계)도 넣기")
         if name == "history":
             command.add_argument("--void", type=int, metavar="번호",
                                  help="이 번호의 발주를 취소로 표시 (--reason 필요)")

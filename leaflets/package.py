@@ -31,9 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from leaflets import __version__
-from leaflets.budget import Pricer, thousand_won, won
+from leaflets.budget import Pricer, sheet_note, sheet_words, thousand_won, won
 from leaflets.build import PreflightFailed, imposed_files, render_files
 from leaflets.content import load_content
+from leaflets.errors import DataError, DataErrors
 from leaflets.ledger import LOCK_TIMEOUT, Ledger, OrderLine, RunLine, bundle_hash
 from leaflets.preflight import format_report, preflight_many
 from leaflets.production import PRICINGS, load_production
@@ -44,6 +45,8 @@ from leaflets.vendor import free_name, locked, place, sweep
 PROOF_DPI = 72
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 SPEC_NAME = "인쇄사양서.pdf"
+SHEET_NOTE_VENDOR = ("※ 인쇄 장수 = 부수 ÷ 판걸이 + 여분: 인쇄판 여백(슬러그)에 적힌 장수입니다. "
+                     "판 맞춤에 드는 종이는 따로 더해 주십시오.")
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class PackageResult:
 
 def make_package(data_path, production_path, out_dir, ledger_path=None, *,
                  renderer: Renderer | None = None, record: bool = True, reorder: bool = False,
-                 _at=None) -> PackageResult:
+                 with_prices: bool = False, _at=None) -> PackageResult:
     """Build, check and write the vendor package; record the order in the ledger.
 
     A bundle (content file + production file) already ordered and not voided is not
@@ -66,6 +69,8 @@ def make_package(data_path, production_path, out_dir, ledger_path=None, *,
     written, unless ``reorder``, which records a new order under a new name.
     ``ledger_path`` may be a :class:`Ledger`. ``_at(stage)`` is told each step of
     :func:`leaflets.vendor.place` (tests interrupt there).
+    The spec sheet leaves out the office's prices unless ``with_prices``; packaging
+    is refused (DataError) while production.toml's [order] lacks 담당자 or 인쇄소.
     """
     data_bytes = Path(data_path).read_bytes()
     bundle = bundle_hash(data_bytes, Path(production_path).read_bytes())
@@ -79,6 +84,7 @@ def make_package(data_path, production_path, out_dir, ledger_path=None, *,
         if earlier is not None:
             return _already(earlier, vendor)
     production = load_production(production_path)
+    _require_order(production)
     check = Pricer(production, content).check()
     renderer = renderer or Renderer(output=production.output)
     files = _package_files(content, production, renderer)
@@ -92,7 +98,8 @@ def make_package(data_path, production_path, out_dir, ledger_path=None, *,
                 if earlier is not None:
                     return _already(earlier, vendor)
             name = free_name(vendor, f"{date:%Y%m%d}-{content.sha256[:8]}", book)
-            files = _named_files(files, name, date, content, production, check, renderer)
+            files = _named_files(files, name, date, content, production, check, renderer,
+                                 with_prices)
             order_id = None
             if book is not None:
                 order_id = book.record(OrderLine(
@@ -141,13 +148,28 @@ def _package_files(content, production, renderer) -> dict[str, bytes]:
     return files
 
 
-def _named_files(files, name, date, content, production, check, renderer) -> dict[str, bytes]:
+def _require_order(production) -> None:
+    """Refuse a package whose spec sheet would name no 담당자 or no 인쇄소."""
+    order = production.order
+    wanted = (("contact", "담당자", '예: contact = "민원여권과 주무관 홍길동 02-2286-0000"'),
+              ("vendor", "인쇄소", '예: vendor = "○○인쇄 (02-000-0000)"'))
+    errors = [DataError(production.path, f"order.{key}",
+                        f"인쇄소에 보낼 묶음을 만들려면 {label}를 적어야 합니다 "
+                        "(인쇄 사양서에 그대로 인쇄됩니다)", value="", allowed=example)
+              for key, label, example in wanted
+              if order is None or not getattr(order, key).strip()]
+    if errors:
+        raise errors[0] if len(errors) == 1 else DataErrors(errors)
+
+
+def _named_files(files, name, date, content, production, check, renderer,
+                 with_prices=False) -> dict[str, bytes]:
     """``files`` with the spec sheet, README and manifest of the package called ``name``."""
     files = dict(files)
     files[SPEC_NAME] = renderer.render_document(
         "spec.html.j2", f"{content.sha256}:spec:{name}", **_spec_context(
-            content, production, check, name, date))
-    files["README.txt"] = _readme(name, files, production).encode("utf-8")
+            content, production, check, name, date, with_prices))
+    files["README.txt"] = _readme(name, files, production, with_prices).encode("utf-8")
     manifest = {
         "package": name,
         "generator": f"leaflets {__version__}",
@@ -174,7 +196,9 @@ def _zip_bytes(name: str, files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _spec_context(content, production, check, name, date):
+def _spec_context(content, production, check, name, date, with_prices=False):
+    """What the spec sheet shows. The vendor quotes its own prices: the office's
+    estimate (its price table and totals) is left out unless ``with_prices``."""
     costs = check.runs
 
     def trim(cost):
@@ -197,15 +221,19 @@ def _spec_context(content, production, check, name, date):
         ("도수", [f"{c.run.colours_label} ({'양면' if c.run.double_sided else '단면'})"
                 for c in costs]),
         ("후가공", [", ".join(c.run.finishing) or "—" for c in costs]),
-        ("판걸이", [f"{c.plan.sheet.name} {c.plan.n_up}면, {c.plan.sheets:,}장(여분 포함)"
-                 for c in costs]),
-        ("가격 방식", [PRICINGS[c.pricing] + (f" ({c.quote.name})" if c.quote else "")
-                    for c in costs]),
-        ("단가 (공급가액/부)", [unit(c) for c in costs]),
-        ("공급가액", [won(c.supply) for c in costs]),
-        ("부가세", [won(c.vat) for c in costs]),
-        ("합계", [won(c.total) for c in costs]),
+        ("판걸이", [f"{c.plan.sheet.name} {c.plan.n_up}면" for c in costs]),
+        ("인쇄 장수", [sheet_words(c)[0] for c in costs]),
     ]
+    if with_prices:
+        rows += [
+            ("종이 장수", [sheet_words(c)[1] for c in costs]),
+            ("가격 방식", [PRICINGS[c.pricing] + (f" ({c.quote.name})" if c.quote else "")
+                        for c in costs]),
+            ("단가 (공급가액/부)", [unit(c) for c in costs]),
+            ("공급가액", [won(c.supply) for c in costs]),
+            ("부가세", [won(c.vat) for c in costs]),
+            ("합계", [won(c.total) for c in costs]),
+        ]
     numeric = {"수량", "단가 (공급가액/부)", "공급가액", "부가세", "합계"}
     return {
         "content": content, "order": production.order, "costs": costs, "rows": rows,
@@ -213,10 +241,12 @@ def _spec_context(content, production, check, name, date):
         "package": name, "date": date.isoformat(), "supply": check.supply, "vat": check.vat,
         "total": check.total, "won": won, "thousand": thousand_won,
         "example": production.prices.example, "loop_numeric": lambda label: label in numeric,
+        "with_prices": with_prices,
+        "sheet_note": sheet_note(production) if with_prices else SHEET_NOTE_VENDOR,
     }
 
 
-def _readme(name: str, files: dict[str, bytes], production) -> str:
+def _readme(name: str, files: dict[str, bytes], production, with_prices=False) -> str:
     lines = [
         f"『민원24』 홍보물 인쇄 파일 묶음 {name}",
         "",
@@ -229,7 +259,8 @@ def _readme(name: str, files: dict[str, bytes], production) -> str:
         "imposed/": "판을 앉힌 참고용 PDF (판걸이·종이 장수 확인용)",
         "proofs/": "확인용 저해상도 미리보기 (72 dpi JPEG, 색은 참고용)",
         "preflight/": "인쇄용 PDF 사전 검사 결과 (모두 통과)",
-        SPEC_NAME: "인쇄 사양서 (규격, 수량, 용지, 도수, 후가공, 판걸이, 납품, 금액)",
+        SPEC_NAME: "인쇄 사양서 (규격, 수량, 용지, 도수, 후가공, 판걸이, 인쇄 장수, 납품"
+                   + (", 금액)" if with_prices else ")"),
         "manifest.json": "모든 파일의 SHA-256 (파일이 온전한지 확인용)",
     }
     for prefix, text in meaning.items():

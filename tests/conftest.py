@@ -57,6 +57,22 @@ def content_with(edit, name="minwon24.toml"):
     return parse_content(edited(edit).encode(), name)
 
 
+ORDER = {"contact": "민원여권과 주무관 김민원 02-2286-5123", "vendor": "성동인쇄 02-2290-0000"}
+
+
+def ordered_production(folder: Path) -> Path:
+    """A copy of the default production.toml in ``folder`` with the order's 담당자 and
+    인쇄소 filled in (the shipped file leaves them for the office: packaging needs them)."""
+    from leaflets.project import DEFAULT_PRODUCTION
+
+    doc = tomlkit.parse(DEFAULT_PRODUCTION.read_text(encoding="utf-8"))
+    for key, value in ORDER.items():
+        doc["order"][key] = value
+    path = Path(folder) / "production.toml"
+    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def data_file(tmp_path):
     """Write an edited copy of the default content file and return its path."""

@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -28,11 +29,15 @@ import leaflets.vendor
 from leaflets.cli import main
 from leaflets.ledger import Ledger, OrderLine, RunLine
 from leaflets.package import make_package
-from leaflets.project import DEFAULT_DATA, DEFAULT_DONGS, DEFAULT_PRODUCTION
+from leaflets.project import DEFAULT_DATA, DEFAULT_DONGS
 from leaflets.vendor import STAGES, remove_leftovers
+from tests.conftest import ordered_production
 
 EPOCH = "1764000000"  # 2025-11-24
 ROOT = Path(__file__).resolve().parent.parent
+# One production file for the whole module: a bundle is content + production bytes.
+PRODUCTION = ordered_production(Path(tempfile.mkdtemp(prefix="leaflets-orders-")))
+PACKAGE = ("package", "--production", str(PRODUCTION))
 
 
 @pytest.fixture(autouse=True)
@@ -85,7 +90,7 @@ def first_order(tmp_path_factory):
     base = tmp_path_factory.mktemp("first")
     old = os.umask(0o022)
     try:
-        assert main(["package", "--out", str(base / "out"),
+        assert main([*PACKAGE, "--out", str(base / "out"),
                      "--ledger", str(base / "orders.sqlite")]) == 0
     finally:
         os.umask(old)
@@ -109,7 +114,7 @@ def test_the_same_bundle_twice_is_one_order_and_reorder_makes_a_second(ordered, 
     assert (vendor / f"{first.package}.zip").stat().st_mode & 0o777 == 0o644
     capsys.readouterr()
 
-    args = ["package", "--out", str(out), "--ledger", str(ledger)]
+    args = [*PACKAGE, "--out", str(out), "--ledger", str(ledger)]
     assert main(args) == 0
     said = capsys.readouterr().out
     assert f"이미 발주한 묶음입니다: 발주 기록 #{first.id} (2025-11-24)" in said
@@ -219,7 +224,7 @@ def test_a_kill_at_any_step_leaves_the_whole_order_or_nothing(tmp_path):
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child never returns
             try:
-                make_package(DEFAULT_DATA, DEFAULT_PRODUCTION, out, ledger,
+                make_package(DEFAULT_DATA, PRODUCTION, out, ledger,
                              renderer=renderer, _at=die)
             finally:
                 os._exit(3)
@@ -242,7 +247,7 @@ def test_an_interruption_after_the_commit_keeps_the_order(tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        make_package(DEFAULT_DATA, DEFAULT_PRODUCTION, out, ledger, _at=interrupt)
+        make_package(DEFAULT_DATA, PRODUCTION, out, ledger, _at=interrupt)
     assert _state(out / "vendor", ledger) == "order"
 
 
@@ -266,7 +271,7 @@ def test_a_killed_package_process_is_cleaned_up_by_the_next_run(tmp_path, sign):
     """``leaflets package`` killed when ``sign`` first shows in vendor/ (found by polling)."""
     out, ledger = tmp_path / "out", tmp_path / "orders.sqlite"
     vendor = out / "vendor"
-    process = _leaflets("package", "--out", str(out), "--ledger", str(ledger))
+    process = _leaflets(*PACKAGE, "--out", str(out), "--ledger", str(ledger))
     deadline = time.monotonic() + 120
     while process.poll() is None and time.monotonic() < deadline:
         if _shows(vendor, sign):
@@ -278,7 +283,7 @@ def test_a_killed_package_process_is_cleaned_up_by_the_next_run(tmp_path, sign):
     remove_leftovers(vendor)
     state = _state(vendor, ledger)
     assert _leftovers(vendor) == []
-    again = _leaflets("package", "--out", str(out), "--ledger", str(ledger))
+    again = _leaflets(*PACKAGE, "--out", str(out), "--ledger", str(ledger))
     said = again.communicate(timeout=120)[0].decode()
     assert again.returncode == 0, said
     assert ("이미 발주한 묶음입니다" in said) == (state == "order")
@@ -300,7 +305,7 @@ def test_a_full_disk_during_a_reorder_leaves_the_first_order_as_it_was(ordered, 
         write(path, data)
 
     monkeypatch.setattr(leaflets.vendor, "_write", full)
-    code = main(["package", "--out", str(out), "--ledger", str(ledger), "--reorder"])
+    code = main([*PACKAGE, "--out", str(out), "--ledger", str(ledger), "--reorder"])
     assert code != 0
     assert "디스크 공간이 모자라" in capsys.readouterr().err
     assert _snapshot(vendor) == before and _leftovers(vendor) == []
@@ -314,7 +319,7 @@ def test_a_locked_ledger_during_a_reorder_changes_nothing(ordered):
     holder = sqlite3.connect(ledger, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        process = _leaflets("package", "--out", str(out), "--ledger", str(ledger), "--reorder")
+        process = _leaflets(*PACKAGE, "--out", str(out), "--ledger", str(ledger), "--reorder")
         _, err = process.communicate(timeout=180)
     finally:
         holder.execute("ROLLBACK")
@@ -327,7 +332,7 @@ def test_a_locked_ledger_during_a_reorder_changes_nothing(ordered):
 
 def test_two_processes_at_once_make_one_order(tmp_path):
     out, ledger = tmp_path / "out", tmp_path / "orders.sqlite"
-    processes = [_leaflets("package", "--out", str(out), "--ledger", str(ledger))
+    processes = [_leaflets(*PACKAGE, "--out", str(out), "--ledger", str(ledger))
                  for _ in range(2)]
     said = [p.communicate(timeout=180)[0].decode() for p in processes]
     assert [p.returncode for p in processes] == [0, 0], said
@@ -344,7 +349,7 @@ def test_a_double_click_on_the_package_button_is_one_order(tmp_path, monkeypatch
     from leaflets.users import UserStore
     from leaflets.web import create_app
 
-    for source in (DEFAULT_DATA, DEFAULT_PRODUCTION, DEFAULT_DONGS):
+    for source in (DEFAULT_DATA, PRODUCTION, DEFAULT_DONGS):
         shutil.copy(source, tmp_path / source.name)
     UserStore(tmp_path / "instance" / "users.sqlite").add("주무관", "admin-password-1", "admin")
     monkeypatch.chdir(tmp_path)  # every path relative, as with `leaflets serve --data x.toml`

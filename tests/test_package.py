@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -16,8 +17,10 @@ from leaflets.cli import main
 from leaflets.ledger import Ledger
 from leaflets.package import make_package
 from leaflets.preflight import preflight_many
-from leaflets.project import DEFAULT_DATA, DEFAULT_PRODUCTION
-from tests.conftest import read_pages
+from leaflets.project import DEFAULT_DATA
+from tests.conftest import ordered_production, read_pages
+
+PRODUCTION = ordered_production(Path(tempfile.mkdtemp(prefix="leaflets-package-")))
 
 EPOCH = "1764000000"  # 2025-11-24
 
@@ -57,7 +60,7 @@ def test_one_fee_change_alters_exactly_the_files_showing_fees(tmp_path, data_fil
 @pytest.fixture
 def package(tmp_path, fixed_date):
     ledger = tmp_path / "orders.sqlite"
-    result = make_package(DEFAULT_DATA, DEFAULT_PRODUCTION, tmp_path / "out", ledger)
+    result = make_package(DEFAULT_DATA, PRODUCTION, tmp_path / "out", ledger)
     return result, ledger
 
 
@@ -88,26 +91,9 @@ def test_package_holds_everything_a_vendor_needs_and_checks_out(package, capsys)
     assert zipped == files
 
 
-def test_spec_sheet_numbers_are_the_budget_checkers(package, capsys):
-    result, _ = package
-    assert main(["budget", "--format", "json", "--ledger", "/nonexistent/x.sqlite"]) == 0
-    budget = json.loads(capsys.readouterr().out)
-    text = " ".join(page.text for page in read_pages(
-        (result.folder / "인쇄사양서.pdf").read_bytes())).replace("\n", " ")
-    assert "인쇄 사양서" in text and "성동구청 민원여권과" in text
-    for run in budget["runs"]:
-        for key in ("supply", "vat", "total"):
-            assert f"{run[key]:,}원" in text, (run["product"], key)
-        assert f"{run['quantity']:,}부" in text
-        assert f"{run['sheet']} {run['n_up']}면, {run['sheets']:,}장" in text
-    assert f"{budget['total']:,}원" in text
-    for words in ("105×148 mm", "111×154 mm (도련 3 mm)", "아트지 150g", "4/4 (양면)", "재단"):
-        assert words in text
-
-
 def test_package_twice_gives_identical_checksums(tmp_path, fixed_date):
-    one = make_package(DEFAULT_DATA, DEFAULT_PRODUCTION, tmp_path / "one", None, record=False)
-    two = make_package(DEFAULT_DATA, DEFAULT_PRODUCTION, tmp_path / "two", None, record=False)
+    one = make_package(DEFAULT_DATA, PRODUCTION, tmp_path / "one", None, record=False)
+    two = make_package(DEFAULT_DATA, PRODUCTION, tmp_path / "two", None, record=False)
     assert one.zip_path.read_bytes() == two.zip_path.read_bytes()
     assert _files(one.folder) == _files(two.folder)
 
@@ -134,7 +120,7 @@ def test_an_interrupted_package_records_nothing_and_leaves_nothing(tmp_path, fix
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        make_package(DEFAULT_DATA, DEFAULT_PRODUCTION, tmp_path / "out", ledger,
+        make_package(DEFAULT_DATA, PRODUCTION, tmp_path / "out", ledger,
                      _at=interrupt)
     assert Ledger(ledger).orders() == []
     vendor = tmp_path / "out" / "vendor"
@@ -147,7 +133,8 @@ def test_a_failing_preflight_refuses_the_package(tmp_path, fixed_date, monkeypat
 
     monkeypatch.setattr(leaflets.package, "preflight_many", strict)
     ledger = tmp_path / "orders.sqlite"
-    code = main(["package", "--out", str(tmp_path / "out"), "--ledger", str(ledger)])
+    code = main(["package", "--production", str(PRODUCTION), "--out", str(tmp_path / "out"),
+                 "--ledger", str(ledger)])
     assert code == 1
     err = capsys.readouterr().err
     assert "사전 검사" in err and "묶음을 만들지 않았습니다" in err
@@ -217,7 +204,7 @@ def test_diff_reads_git_revisions(tmp_path, capsys):
 def test_a_later_build_keeps_the_vendor_packages(tmp_path, data_file, fixed_date):
     out = tmp_path / "dist"
     build(DEFAULT_DATA, out)
-    result = make_package(DEFAULT_DATA, DEFAULT_PRODUCTION, out, None, record=False)
+    result = make_package(DEFAULT_DATA, PRODUCTION, out, None, record=False)
     sent = _files(result.folder)
     build(data_file(_one_fee), out)  # a new fee: dist/ is replaced
     assert _files(result.folder) == sent
