@@ -226,6 +226,26 @@ def test_sheets_come_from_the_plan_the_build_imposes(tmp_path, capsys):
                 imposed[run["product"]]["sheets"]) == (run["sheet"], run["n_up"], run["sheets"])
 
 
+def test_the_plan_a_build_imposes_is_the_priced_one_without_building(default_content):
+    """The fast form of the test above (no PDF): cost build-up runs get the cheapest
+    sheet (the hand-priced one), a quote run or a named sheet the fewest sheets."""
+    from leaflets.budget import plan_for_run
+
+    production = load_production(DEFAULT_PRODUCTION)
+    for run in production.runs:
+        hand = BY_HAND[run.product]
+        plan = plan_for_run(run, production, default_content)
+        assert (plan.sheet.name, plan.n_up, plan.method, plan.sheets) == (
+            hand["sheet"], hand["n_up"], hand["method"], hand["sheets"])
+    pocket = replace(production.runs[0], pricing="quote")
+    fewest = plan_for_run(pocket, production, default_content)
+    # 4×6전지 holds 40 pockets, 46 2절 18 (`leaflets impose`): 10,500 / 40 = 262.5 -> 263
+    # sheets, 10,500 / 18 = 583.3 -> 584.
+    assert (fewest.sheet.name, fewest.n_up, fewest.sheets) == ("4×6전지", 40, 263)
+    named = plan_for_run(production.runs[0], production, default_content, sheet="46 2절")
+    assert (named.sheet.name, named.n_up, named.sheets) == ("46 2절", 18, 584)
+
+
 def _production_with(tmp_path, edit):
     doc = tomlkit.parse(PRODUCTION_TEXT)
     edit(doc)
