@@ -37,23 +37,32 @@ from leaflets.preflight.base import (
 def ink_bound(pdf: bytes, index: int) -> float | None:
     """An upper bound of the total ink (%) anywhere on page ``index`` (0-based) of
     ``pdf``, from the colour values its content sets: with normal blending and no
-    overprint no point carries more than the richest colour painted.
+    overprint no point carries more than the richest colour painted. Where a
+    graphics state overprints (K100 text over a tint, say), a point may keep each
+    plate of what lies below: the bound is then the sum, plate by plate, of the
+    highest value any colour sets.
 
     Only what is known to keep that true is accepted: DeviceCMYK and DeviceGray
     colours, vector paths and text in embedded (not Type 3) fonts, graphics states
-    without overprint, blend modes or transfer functions. Anything else (an image,
-    a shading or pattern, another colour space) returns None: it must be measured
-    on a raster."""
+    without blend modes or transfer functions. Anything else (an image, a shading
+    or pattern, another colour space) returns None: it must be measured on a raster."""
     reader = PdfReader(io.BytesIO(pdf), strict=False)
     page = reader.pages[index]
     if not _plain_resources(page.get("/Resources")) or "/Group" in page:
         return None
     highest = 100.0  # the initial fill colour is black
+    plates = [0.0, 0.0, 0.0, 1.0]  # the highest value set on each of C, M, Y, K
+
+    def paint(values):
+        nonlocal highest
+        highest = max(highest, sum(values) * 100)
+        plates[:] = [max(a, b) for a, b in zip(plates, values, strict=True)]
+
     for operands, operator in _page_operations(reader, page):
         if operator in (b"k", b"K"):
-            highest = max(highest, sum(float(v) for v in operands) * 100)
+            paint([float(v) for v in operands])
         elif operator in (b"g", b"G"):
-            highest = max(highest, (1 - float(operands[0])) * 100)
+            paint([0.0, 0.0, 0.0, 1 - float(operands[0])])
         elif operator in (b"cs", b"CS"):
             if str(operands[0]) not in ("/DeviceCMYK", "/DeviceGray"):
                 return None  # a space chosen by name: its initial colour is unknown ink
@@ -62,13 +71,15 @@ def ink_bound(pdf: bytes, index: int) -> float | None:
             if len(values) != len(operands):
                 return None  # a pattern
             if len(values) == 4:
-                highest = max(highest, sum(values) * 100)
+                paint(values)
             elif len(values) == 1:
-                highest = max(highest, (1 - values[0]) * 100)
+                paint([0.0, 0.0, 0.0, 1 - values[0]])
             else:
                 return None
         elif operator in (b"rg", b"RG", b"sh", b"INLINE IMAGE", b"BI", b"d0", b"d1"):
             return None
+    if _overprints(page.get("/Resources")):
+        return max(highest, sum(plates) * 100)
     return highest
 
 
@@ -84,7 +95,7 @@ def _plain_resources(resources, seen=None) -> bool:
     resources = resources.get_object() if resources is not None else {}
     for state in (resources.get("/ExtGState") or {}).values():
         state = state.get_object()
-        if set(state) - _SAFE_STATE or state.get("/OP") or state.get("/op") \
+        if set(state) - _SAFE_STATE \
                 or str(state.get("/BM", "/Normal")) not in ("/Normal", "/Compatible") \
                 or str(state.get("/TR2", "/Default")) != "/Default":
             return False
@@ -101,6 +112,28 @@ def _plain_resources(resources, seen=None) -> bool:
             if not _plain_resources(xobject.get("/Resources"), seen):
                 return False
     return True
+
+
+def _overprints(resources, seen=None) -> bool:
+    """Whether a graphics state in ``resources`` or its forms turns overprint on."""
+    seen = set() if seen is None else seen
+    resources = resources.get_object() if resources is not None else {}
+    for state in (resources.get("/ExtGState") or {}).values():
+        state = state.get_object()
+        if _true(state.get("/OP")) or _true(state.get("/op")):
+            return True
+    for xobject in (resources.get("/XObject") or {}).values():
+        key = getattr(xobject, "idnum", None)
+        if key not in seen:
+            seen.add(key)
+            if _overprints(xobject.get_object().get("/Resources"), seen):
+                return True
+    return False
+
+
+def _true(value) -> bool:
+    # pypdf's BooleanObject(False) is truthy: compare with the value it holds
+    return value is not None and getattr(value, "value", value) is True
 
 
 def _page_operations(reader, page):
