@@ -554,6 +554,50 @@ def cmd_evaluate(args) -> int:
     return EXIT_OK
 
 
+def cmd_backup(args) -> int:
+    """이 사무실의 자료를 ZIP 파일 하나로 백업합니다. 웹 화면이 켜져 있어도 됩니다.
+
+    담는 것: 내용 파일(minwon24.toml), 발주 파일(production.toml), 동 파일(dongs.toml),
+    동 그림(images/), 발주 기록(orders.sqlite), 웹 계정(instance/users.sqlite,
+    instance/secret_key). 파일마다 SHA-256을 manifest.json 에 적습니다.
+    저장 중인 파일은 저장이 끝난 뒤에 읽으므로 백업은 언제나 온전한 상태입니다.
+    계정과 비밀 키가 들어 있으니 백업 파일은 안전한 곳에 두십시오.
+
+    예) leaflets backup 백업/2026-11-30.zip
+        leaflets backup 백업.zip --data 사무실/minwon24.toml --production 사무실/production.toml
+    """
+    from leaflets.backup import Site, make_backup
+    from leaflets.ledger import default_ledger
+
+    site = Site(args.data, args.production, args.dongs, default_ledger(args.production),
+                args.data.resolve().parent / "instance")
+    members = make_backup(site, args.file)
+    print(f"백업 완료: {args.file} (파일 {len(members)}개)")
+    for name in members:
+        print(f"  {name}")
+    return EXIT_OK
+
+
+def cmd_restore(args) -> int:
+    """leaflets backup 으로 만든 ZIP 파일을 폴더에 되살립니다.
+
+    먼저 백업 전체를 검사합니다(목록, 파일 이름, 파일마다 SHA-256): 손상되었거나
+    leaflets 백업이 아니면 아무 것도 쓰지 않고 종료 코드 2. 폴더에 이미 자료
+    (minwon24.toml 등)가 있으면 덮어쓰지 않습니다 (--force 로 덮어쓰기).
+    웹 화면(leaflets serve)을 끈 뒤에 복원하십시오.
+
+    예) leaflets restore 백업/2026-11-30.zip --into 새사무실/
+        leaflets restore 백업.zip --into . --force
+    """
+    from leaflets.backup import restore_backup
+
+    written = restore_backup(args.file, args.into, force=args.force)
+    print(f"복원 완료: {args.into}/ (파일 {len(written)}개)")
+    for name in written:
+        print(f"  {name}")
+    return EXIT_OK
+
+
 def cmd_serve(args) -> int:
     """사무실용 웹 화면을 띄웁니다: 수수료 편집, 미리보기, 예산, 동 홍보물, 인쇄 발주.
 
@@ -645,6 +689,8 @@ COMMANDS = {
     "diff": (cmd_diff, "내용 파일 두 버전 비교 (결재용 표와 그림)"),
     "serve": (cmd_serve, "사무실용 웹 화면 띄우기"),
     "user": (cmd_user, "웹 화면 계정 관리"),
+    "backup": (cmd_backup, "자료·그림·발주 기록·계정을 ZIP 하나로 백업"),
+    "restore": (cmd_restore, "백업 ZIP을 폴더에 복원"),
     "evaluate": (cmd_evaluate, "동별 민원24 홍보·이용실적 평가 (붙임 1)"),
 }
 
@@ -710,14 +756,22 @@ def make_parser() -> argparse.ArgumentParser:
         _add_help_option(command)
         command.set_defaults(function=function)
         _add_data_option(command)
-        if name in ("check", "build", "impose", "budget", "package", "history", "serve"):
+        if name in ("check", "build", "impose", "budget", "package", "history", "serve",
+                    "backup"):
             command.add_argument(
                 "--production", type=Path, default=DEFAULT_PRODUCTION, metavar="파일",
                 help=f"발주 파일 (기본값: {DEFAULT_PRODUCTION.name})",
             )
-        if name in ("check", "build", "serve", "user"):
+        if name in ("check", "build", "serve", "user", "backup"):
             command.add_argument("--dongs", type=Path, default=DEFAULT_DONGS, metavar="파일",
                                  help=f"동 파일 (기본값: {DEFAULT_DONGS.name})")
+        if name in ("backup", "restore"):
+            command.add_argument("file", type=Path, metavar="ZIP", help="백업 파일")
+        if name == "restore":
+            command.add_argument("--into", type=Path, default=Path("."), metavar="폴더",
+                                 help="복원할 폴더 (기본값: 지금 폴더)")
+            command.add_argument("--force", action="store_true",
+                                 help="폴더에 있는 자료를 덮어쓰기")
         if name == "build":
             command.add_argument(
                 "--out", type=Path, default=DEFAULT_OUT, metavar="폴더",
