@@ -67,7 +67,7 @@ def cmd_check(args) -> int:
     from leaflets.render import Renderer
 
     printed = [artifact for artifact, _ in dict(
-        render_files(content, Renderer())).values()
+        render_files(content, Renderer(output=production.output))).values()
         if artifact.kind == "print"]
     print("확인 완료: 쪽 맞춤·사전 검사 — " + ", ".join(
         f"{PRODUCTS[a.product].title} {a.pages}쪽" for a in printed))
