@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from leaflets.content import Content
 from leaflets.errors import DataError
@@ -388,10 +389,7 @@ def format_table(check: BudgetCheck, remedies: list[str],
     ``spent`` is (year, total of this year's orders); ``ordered`` the number of the order
     that already holds this job, if any (then it is in ``spent`` and not added again).
     """
-    prices = check.production.prices
-    lines = [f"인쇄 예산 검토 — {check.production.path.name} (금액 단위: 천원)"]
-    if prices.example:
-        lines.append("※ 예시 가격표입니다. 발주 전에 인쇄소 견적으로 바꾸세요.")
+    lines = report_heading(check)
     rows = report_rows(check)
     widths = [max(12, *(display_width(r[1][i]) + 2 for r in rows)) for i in range(len(check.runs))]
     for label, values, total in rows:
@@ -400,6 +398,23 @@ def format_table(check: BudgetCheck, remedies: list[str],
         lines.append((line + pad(total, 12, right=True)).rstrip())
     lines.append(sheet_note(check.production))
     lines.append("")
+    return "\n".join(lines + report_notes(check, remedies, spent, ordered)) + "\n"
+
+
+def report_heading(check: BudgetCheck) -> list[str]:
+    """The lines above the budget table."""
+    lines = [f"인쇄 예산 검토 — {check.production.path.name} (금액 단위: 천원)"]
+    if check.production.prices.example:
+        lines.append("※ 예시 가격표입니다. 발주 전에 인쇄소 견적으로 바꾸세요.")
+    return lines
+
+
+def report_notes(check: BudgetCheck, remedies: list[str],
+                 spent: tuple[int, int] | None = None, ordered: int | None = None) -> list[str]:
+    """The lines under the budget table: each run, the totals, the year, the verdict
+    (the terminal and the web page show the same sentences)."""
+    prices = check.production.prices
+    lines = []
     for cost in check.runs:
         how = f"견적표 '{cost.quote.name}'" if cost.quote else (
             f"원가 계산, {cost.plan.sheet.name} {cost.plan.n_up}면, "
@@ -446,7 +461,23 @@ def format_table(check: BudgetCheck, remedies: list[str],
         lines.append("부가세 포함 가격은 공급가액 = 합계 ÷ 1.1 (원 단위 반올림)로 나누었습니다.")
     else:
         lines.append("부가세 10%는 공급가액에 더했습니다 (원 단위 버림).")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def year_spending(ledger, data_path, production_path, content: Content
+                  ) -> tuple[tuple[int, int] | None, int | None]:
+    """(spent, ordered) for :func:`format_table` from the order ledger: this year's total
+    of standing orders, and the number of the order that already holds these files."""
+    from leaflets.clock import build_date
+    from leaflets.ledger import bundle_hash
+
+    if not ledger.path.exists():
+        return None, None
+    year = int(build_date()[:4])
+    earlier = ledger.earlier(bundle_hash(Path(data_path).read_bytes(),
+                                         Path(production_path).read_bytes()), content.sha256)
+    ordered = earlier.id if earlier is not None and earlier.fiscal_year == year else None
+    return (year, ledger.spent(year)), ordered
 
 
 def as_dict(check: BudgetCheck, remedies: list[str]) -> dict:

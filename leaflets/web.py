@@ -27,7 +27,7 @@ from flask import Flask, abort, g, redirect, render_template, request, send_file
 from werkzeug.exceptions import HTTPException
 
 from leaflets.admission import EditionChecker
-from leaflets.budget import Pricer, format_table
+from leaflets.budget import Pricer, year_spending
 from leaflets.content import load_content
 from leaflets.diff import field_changes
 from leaflets.dongs import FIELDS, MAX_IMAGE_BYTES, load_dongs
@@ -37,13 +37,14 @@ from leaflets.ledger import Ledger, default_ledger
 from leaflets.preflight import CHECKS
 from leaflets.production import load_production
 from leaflets.products import PRODUCTS
-from leaflets.project import DEFAULT_DATA, DEFAULT_DONGS, DEFAULT_PRODUCTION, TEMPLATES
+from leaflets.project import DEFAULT_DATA, DEFAULT_DONGS, DEFAULT_PRODUCTION, FONTS, TEMPLATES
 from leaflets.render import Renderer, rasterize
 from leaflets.renderpool import RenderPool
 from leaflets.shared import Busy
 from leaflets.users import LOGIN_WINDOW, ROLES, StoreBusy, TooManyAttempts, UserStore
 
 PREVIEW_DPI = 80
+WEB_FONTS = ("NanumSquareR.ttf", "NanumSquareB.ttf")  # base.html.j2's @font-face
 PREVIEW_CACHE = 64  # rendered products kept for previews, oldest dropped first
 RENDER_WORKERS = 2  # renders at once; each holds a Renderer and a CPU
 MESSAGES = {
@@ -173,7 +174,25 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
     def home():
         if not g.user.is_admin:
             return redirect(url_for("dong_page", name=g.user.dong))
-        return render_template("home.html.j2", dongs=[d.name for d in current_dongs().dongs])
+        content = load_content(data)
+        check = Pricer(load_production(production), content).check()
+        spent, _ = year_spending(ledger, data, production, content)
+        orders = ledger.orders()
+        standing = [order for order in orders if not order.voided]
+        pages = [(name, number) for name, product in PRODUCTS.items()
+                 for number in range(1, len(product.pages) + 1)]
+        return render_template("home.html.j2", dongs=[d.name for d in current_dongs().dongs],
+                               pages=pages, products=PRODUCTS, sha=content.sha256[:12],
+                               last=standing[-1] if standing else None,
+                               spent=spent, allocation=check.allocation, job=check.total)
+
+    @app.get("/fonts/<name>")
+    def font(name):
+        """The project's own fonts, so pages never depend on the PC's (no login: the
+        login page uses them too)."""
+        if name not in WEB_FONTS:
+            abort(404)
+        return send_file(FONTS / name, mimetype="font/ttf", max_age=86400)
 
     @app.route("/fees", methods=["GET", "POST"])
     @login_required(admin=True)
@@ -286,9 +305,17 @@ def create_app(*, data=DEFAULT_DATA, production=DEFAULT_PRODUCTION, dongs=DEFAUL
     @app.get("/budget")
     @login_required(admin=True)
     def budget():
-        check = Pricer(load_production(production), load_content(data)).check()
-        return render_template("budget.html.j2", table=format_table(check, []),
-                               orders=ledger.orders())
+        from leaflets.budgetview import budget_page
+
+        content = load_content(data)
+        pricer = Pricer(load_production(production), content)
+        check = pricer.check()
+        remedies = [] if check.within else pricer.remedies(check)
+        spent, ordered = year_spending(ledger, data, production, content)
+        return render_template("budget.html.j2",
+                               page=budget_page(check, remedies, spent, ordered),
+                               orders=ledger.orders(),
+                               titles={name: p.title for name, p in PRODUCTS.items()})
 
     @app.route("/dong/<name>", methods=["GET", "POST"])
     @login_required()
