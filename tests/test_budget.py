@@ -316,6 +316,19 @@ def test_a_run_within_its_own_allocation_can_push_the_total_over(tmp_path, capsy
     out = capsys.readouterr().out
     assert "총 배정액 1,200,000원을(를)" in out and "초과" in out
     assert "총 배정액 안" in out  # a remedy aimed at the total
+    # Fewer copies of one run, priced on its own, must bring the grand total within
+    # 1,200,000원 and one copy more must not.
+    import re
+
+    runs = {cost.run.product: cost for cost in check.runs}
+    tips = re.findall(r"- (\S+): 부수를 [\d,]+부 → ([\d,]+)부로 줄이면 총 배정액 안", out)
+    assert tips
+    for product, most in tips:
+        most = int(most.replace(",", ""))
+        others = sum(c.total for name, c in runs.items() if name != product)
+        run = runs[product].run
+        assert pricer.cost(replace(run, quantity=most)).total + others <= 1_200_000
+        assert pricer.cost(replace(run, quantity=most + 1)).total + others > 1_200_000
 
 
 def test_the_other_pricing_is_offered_when_it_fits(tmp_path, capsys, default_content):
