@@ -39,6 +39,7 @@ def test_build_writes_proofs_and_manifest(built):
         ("pocket", "print", None),
         ("poster-a4", "imposed", None), ("poster-a4", "office", None),
         ("pocket", "imposed", None), ("pocket", "office", None),
+        *(("media", kind, None) for kind in ("sms", "lms", "email", "banner", "newsletter")),
     }
     imposed = listed[("pocket", "imposed", None)]
     assert imposed["path"] == "imposed/pocket.pdf"
@@ -110,10 +111,14 @@ def test_failed_build_leaves_previous_output_untouched(built, data_file, tmp_pat
     assert err.startswith("오류: ") and "아무 파일도 바꾸지 않았습니다" in err
 
 
-def test_the_overflow_case_passes_the_content_check(data_file, capsys):
+def test_the_overflow_case_passes_validation_and_fails_in_layout(data_file, capsys):
     """Guards the case above: it must reach the renderer, not stop at validation."""
-    assert main(["check", "--data", str(data_file(_overflowing_headline))]) == 0
-    assert "확인 완료" in capsys.readouterr().out
+    from leaflets.content import load_content
+
+    data = data_file(_overflowing_headline)
+    load_content(data)  # the file's values are valid: no DataError
+    assert main(["check", "--data", str(data)]) == 2  # `check` lays the pages out too
+    assert "들어가지 않습니다" in capsys.readouterr().err
 
 
 def _templates_with(tmp_path, old: str, new: str) -> Path:
