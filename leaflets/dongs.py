@@ -73,19 +73,9 @@ class DongImage:
     def for_print(self, profile: bytes | None = None) -> bytes:
         """The image as a CMYK JPEG in the output ``profile`` (ICC bytes, default the
         built-in FOGRA39), flattened on white. A CMYK original is taken as it is."""
-        target = ImageCms.ImageCmsProfile(io.BytesIO(profile)) if profile else str(PROFILE)
         with Image.open(io.BytesIO(self.data)) as image:
             image.load()
-            if image.mode == "CMYK":
-                cmyk = image
-            else:
-                rgba = image.convert("RGBA")
-                flat = Image.new("RGB", rgba.size, (255, 255, 255))
-                flat.paste(rgba, mask=rgba.getchannel("A"))
-                cmyk = ImageCms.profileToProfile(
-                    flat, ImageCms.createProfile("sRGB"), target,
-                    renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC, outputMode="CMYK",
-                    flags=ImageCms.Flags.BLACKPOINTCOMPENSATION)
+            cmyk = to_print_cmyk(image, profile)
             out = io.BytesIO()
             cmyk.save(out, "JPEG", quality=95, subsampling=0)
             return out.getvalue()
@@ -102,6 +92,21 @@ class DongImage:
             out = io.BytesIO()
             image.save(out, "PNG")
             return out.getvalue()
+
+
+def to_print_cmyk(image: Image.Image, profile: bytes | None = None) -> Image.Image:
+    """``image`` in the output ``profile`` (ICC bytes, default the built-in FOGRA39),
+    flattened on white; a CMYK original is taken as it is."""
+    if image.mode == "CMYK":
+        return image
+    target = ImageCms.ImageCmsProfile(io.BytesIO(profile)) if profile else str(PROFILE)
+    rgba = image.convert("RGBA")
+    flat = Image.new("RGB", rgba.size, (255, 255, 255))
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    return ImageCms.profileToProfile(
+        flat, ImageCms.createProfile("sRGB"), target,
+        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC, outputMode="CMYK",
+        flags=ImageCms.Flags.BLACKPOINTCOMPENSATION)
 
 
 @dataclass(frozen=True)

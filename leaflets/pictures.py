@@ -15,13 +15,12 @@ import math
 import warnings
 from pathlib import Path
 
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageOps
 
-from leaflets.dongs import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MIN_PRINT_PPI
+from leaflets.dongs import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MIN_PRINT_PPI, to_print_cmyk
 from leaflets.errors import DataError
 from leaflets.preflight import MAX_TAC
 from leaflets.products import PRODUCTS
-from leaflets.project import PROFILE
 
 MAX_ASPECT = 8  # longer side / shorter side: a thinner strip prints as a line
 PLACED_MM = max(product.dong_image_mm for product in PRODUCTS.values())
@@ -88,14 +87,4 @@ def _decode(data: bytes, path, field) -> Image.Image:
 
 def _max_ink(image: Image.Image) -> float:
     """The highest total ink (%) of any pixel once in the print profile (FOGRA39)."""
-    if image.mode == "CMYK":
-        cmyk = image
-    else:
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, (255, 255, 255))
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        cmyk = ImageCms.profileToProfile(
-            flat, ImageCms.createProfile("sRGB"), str(PROFILE),
-            renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC, outputMode="CMYK",
-            flags=ImageCms.Flags.BLACKPOINTCOMPENSATION)
-    return max(map(sum, cmyk.get_flattened_data())) * 100 / 255
+    return max(map(sum, to_print_cmyk(image).get_flattened_data())) * 100 / 255
