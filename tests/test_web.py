@@ -81,6 +81,16 @@ def test_wrong_passwords_are_refused_then_rate_limited(site):
     assert "5분 뒤" in response.get_data(as_text=True)
 
 
+def test_an_unknown_name_is_refused_like_a_wrong_password(site):
+    """Found by scripts/mutate: no test logged in with a name that has no account."""
+    app, _ = site
+    client = app.test_client()
+    response = login(client, ("없는사람", "any-password-1"))
+    assert response.status_code == 401
+    assert "비밀번호가 틀렸습니다" in response.get_data(as_text=True)
+    assert client.get("/fees").status_code in (302, 401)  # still logged out
+
+
 def test_a_post_without_the_csrf_token_is_refused(site):
     app, folder = site
     client = app.test_client()
