@@ -38,7 +38,7 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 
 from leaflets.clock import build_date
-from leaflets.content import Content
+from leaflets.content import Content, Desk
 from leaflets.dongs import MIN_PRINT_PPI, Dong
 from leaflets.errors import ContentOverflowError, DataError, LeafletsError
 from leaflets.fetcher import ProjectFetcher
