@@ -30,10 +30,10 @@ import zlib
 from dataclasses import dataclass
 
 import jinja2
-from markupsafe import Markup
 import pydyf
 import pypdfium2
 import weasyprint
+from markupsafe import Markup
 from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 
