@@ -383,15 +383,16 @@ def test_a_full_disk_changes_nothing_and_leaves_no_temporary_file(small_disk):
 
 def test_a_save_keeps_the_file_mode_and_the_previous_version(folder):
     path = folder / "minwon24.toml"
-    path.chmod(0o644)
+    path.chmod(0o640)  # not what a new file would get: the save must keep the file's own
     before = path.read_bytes()
     content = load_content(path)
     fees = [dict(document=f.document, counter=f.counter, kiosk=f.kiosk, online=f.online)
             for f in content.fees]
     fees[0]["counter"] = 700
     save_content(path, file_version(path), fees, list(content.howto.steps), content.howto.note)
-    assert path.stat().st_mode & 0o777 == 0o644
+    assert path.stat().st_mode & 0o777 == 0o640
     assert path.with_name("minwon24.toml.prev").read_bytes() == before
+    assert path.with_name("minwon24.toml.prev").stat().st_mode & 0o777 == 0o640
     with pytest.raises(StaleEdit):
         save_content(path, "0" * 64, fees, list(content.howto.steps), content.howto.note)
 
