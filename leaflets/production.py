@@ -42,6 +42,7 @@ class Sheet:
     margin_mm: float
     gutter_mm: float
     office: bool = False
+    tail_mm: float = 0.0  # the edge opposite the gripper; the plan adds its furniture's room
 
 
 @dataclass(frozen=True)
@@ -496,7 +497,7 @@ class _Reader:
 
     def sheet(self, row, where) -> Sheet:
         self.keys(row, where, ("name", "size_mm", "gripper_mm", "margin_mm"),
-                  ("gutter_mm", "office"))
+                  ("gutter_mm", "office", "tail_mm"))
         size = row["size_mm"]
         allowed = "[가로, 세로] mm, 각각 50~2000 (예: [636, 939])"
         if (not isinstance(size, list) or len(size) != 2
@@ -513,6 +514,8 @@ class _Reader:
             margin_mm=float(self.number(row, "margin_mm", where, 0, 50)),
             gutter_mm=float(self.number(row, "gutter_mm", where, 0, 50, default=0)),
             office=office,
+            tail_mm=float(self.number(row, "tail_mm", where, 0, 50,
+                                      default=row.get("margin_mm"))),
         )
 
     def run(self, row, where, sheets) -> Run:

@@ -42,11 +42,10 @@ from leaflets.content import Content, Desk
 from leaflets.dongs import MIN_PRINT_PPI, Dong
 from leaflets.errors import ContentOverflowError, DataError, LeafletsError
 from leaflets.fetcher import ProjectFetcher
-from leaflets.impose.plan import COLOUR_BAR, PATCH_MM, TARGET_RADIUS_MM
 from leaflets.impose.plan import slug_text as sheet_slug
 from leaflets.korean import keep_words
 from leaflets.overflow import overflowing_field
-from leaflets.printready import PDF_VARIANT, PrintSetup, finisher, marks_svg, slug_text
+from leaflets.printready import PDF_VARIANT, PrintSetup, finisher, slug_text
 from leaflets.production import OutputCondition, builtin_output
 from leaflets.products import PRODUCTS, Product
 from leaflets.project import FONTS, ROOT, TEMPLATES
@@ -233,23 +232,15 @@ class Renderer:
         return _write(document, "pdf/ua-1", None, seed)
 
     def render_sheet(self, plan, title: str, data_sha256: str) -> bytes:
-        """The furniture of an imposed sheet (marks, colour bar, slug), one page per side."""
+        """The slug page of an imposed sheet, one page per side (impose.pdf draws the
+        marks and the control strip)."""
         width, height = plan.sheet_mm
-        registration = css_colour("registration", "print")
-
-        def marks(side):
-            flipped = [((a[0], height - a[1]), (b[0], height - b[1])) for a, b in side.marks]
-            targets = [(x, height - y) for x, y in side.targets]
-            return marks_svg((0, 0, width, height), flipped, targets, TARGET_RADIUS_MM,
-                             registration)
 
         def slug(side):
             return sheet_slug(plan, side, title, build_date(), data_sha256)
 
         html = self.env.get_template("sheet.html.j2").render(
-            plan=plan, title=title, W=width, H=height, patch=PATCH_MM, marks_svg=marks,
-            slug=slug, colour_bar=["device-cmyk({} {} {} {})".format(*c) for c in COLOUR_BAR],
-        )
+            plan=plan, title=title, W=width, H=height, slug=slug)
         self.fetcher.refused.clear()
         document = weasyprint.HTML(string=html, base_url=str(ROOT) + "/",
                                    url_fetcher=self.fetcher)

@@ -22,8 +22,11 @@ from leaflets.project import DEFAULT_PRODUCTION
 GOLDEN = Path(__file__).parent / "golden"
 PRODUCTION_TEXT = DEFAULT_PRODUCTION.read_text(encoding="utf-8")
 
-# A poster on a sheet that holds exactly 2 x 2 cells of 216 x 303 mm (trim + 3 mm bleed),
-# with round prices, so every figure can be worked out by hand.
+# A poster on a sheet that holds exactly 2 x 2 cells of 216 x 303 mm (trim + 3 mm bleed)
+# (turned, gripper on the long side) and the room their furniture needs: 3 mm edge + 5 mm
+# of crop marks at each side, 3 + 5 mm at the gripper, 9.5 mm of strip and slug + 5 mm of
+# marks at the tail: 606 + 16 = 622 and 432 + 8 + 14.5 = 454.5 mm; with round prices, so
+# every figure can be worked out by hand.
 SMALL = """
 [budget]
 allocation = {allocation}
@@ -40,7 +43,7 @@ allocation = {run_allocation}
 
 [[sheets]]
 name = "딱 맞는 종이"
-size_mm = [432, 606]
+size_mm = [454.5, 622]
 gripper_mm = 0
 margin_mm = 0
 
@@ -131,20 +134,21 @@ def test_default_budget_matches_the_golden_report(capsys, tmp_path):
     # The golden file was captured from the output, then re-added by hand from the prices
     # in production.toml (국전지 152원, 판 12,000원, 1도 1연 9,000원, 재단 15,000원,
     # 납품 30,000원, 손지 100장, 부가세 10 % 버림):
-    #   pocket 10,000 + 5 % = 10,500 / 32면 = 328.1 -> 329장, + 100 = 429장 (1연);
-    #     용지 429 × 152 = 65,208; 인쇄 9,000 × 4도 × 2면(돌려찍기) × 1연 = 72,000;
-    #     소부 12,000 × 4 = 48,000; + 15,000 + 30,000 = 230,208; × 1.1 = 253,228원.
+    #   pocket on 4×6전지 (219원; 국전지 holds 24 with the marks' room: 538장 = 2연,
+    #     dearer): 10,500 / 36면 = 291.7 -> 292장, + 100 = 392장 (1연);
+    #     용지 392 × 219 = 85,848; 인쇄 9,000 × 4도 × 2면(돌려찍기) × 1연 = 72,000;
+    #     소부 12,000 × 4 = 48,000; + 15,000 + 30,000 = 250,848; × 1.1 = 275,932원.
     #   poster 5,000 + 5 % = 5,250 / 8면 = 656.25 -> 657장, + 100 = 757장 (2연);
     #     용지 757 × 152 = 115,064; 인쇄 9,000 × 4도 × 2연 = 72,000; 소부 48,000;
-    #     + 15,000 + 30,000 = 280,064; × 1.1 = 308,070원.  총계 561,298원.
+    #     + 15,000 + 30,000 = 280,064; × 1.1 = 308,070원.  총계 584,002원.
     # The asserts below check these figures apart from the golden file.
     assert main(["budget", "--ledger", str(tmp_path / "no-orders.sqlite")]) == 0
     report = capsys.readouterr().out
     golden = GOLDEN / "budget-default.txt"
     if os.environ.get("LEAFLETS_UPDATE_GOLDEN"):
         golden.write_text(report, encoding="utf-8")
-    for figure in ("합계 253,228원", "합계 308,070원", "총계: 561,298원", "종이 429장",
-                   "종이 757장", "인쇄 329장", "인쇄 657장"):
+    for figure in ("합계 275,932원", "합계 308,070원", "총계: 584,002원", "종이 392장",
+                   "종이 757장", "인쇄 292장", "인쇄 657장"):
         assert figure in report, figure  # worked out by hand above
     assert report == golden.read_text(encoding="utf-8")
 
@@ -166,10 +170,10 @@ def test_default_json_has_the_issue_shape_and_adds_up(capsys):
 # The default runs priced by hand (see the golden test's comment): whole 원.
 BY_HAND = {
     "pocket": dict(quantity=10000, trim_mm="105×148", stock="아트지 150g", colours="4/4",
-                   pricing="build-up", sheet="국전지", n_up=32, method="work-and-turn",
-                   sheets=329, press_sheets=429, reams=1, paper=65208, printing=72000,
-                   plates=48000, finishing=15000, delivery=30000, supply=230208,
-                   vat=23020, total=253228, allocation=700000, balance=446772, within=True),
+                   pricing="build-up", sheet="4×6전지", n_up=36, method="work-and-turn",
+                   sheets=292, press_sheets=392, reams=1, paper=85848, printing=72000,
+                   plates=48000, finishing=15000, delivery=30000, supply=250848,
+                   vat=25084, total=275932, allocation=700000, balance=424068, within=True),
     "poster-a4": dict(quantity=5000, trim_mm="210×297", stock="아트지 150g", colours="4/0",
                       pricing="build-up", sheet="국전지", n_up=8, method="single", sheets=657,
                       press_sheets=757, reams=2, paper=115064, printing=72000, plates=48000,
@@ -183,12 +187,13 @@ def test_json_and_csv_carry_the_figures_worked_out_by_hand(capsys, tmp_path):
     assert main(["budget", "--format", "json", "--ledger", ledger]) == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["production"], report["example_prices"]) == ("production.toml", True)
-    assert (report["supply"], report["vat"], report["total"]) == (510272, 51026, 561298)
+    assert (report["supply"], report["vat"], report["total"]) == (530912, 53090, 584002)
     assert (report["within"], report["total_within"], report["remedies"]) == (True, True, [])
     for run in report["runs"]:
         expected = BY_HAND[run["product"]]
         assert {key: run[key] for key in expected} == expected, run["product"]
-        assert run["quote"] is None and run["sheet_mm"] == [939, 636]
+        assert run["quote"] is None and run["sheet_mm"] == {
+            "국전지": [939, 636], "4×6전지": [1091, 788]}[expected["sheet"]]
     assert report["runs"][0]["alternative"] == {
         "pricing": "quote", "quote": "계획서 단가 (포켓용 리플릿)", "total": 700000}
     assert main(["budget", "--format", "csv", "--ledger", ledger]) == 0
@@ -202,7 +207,7 @@ def test_json_and_csv_carry_the_figures_worked_out_by_hand(capsys, tmp_path):
                 "sheet", "n_up", "sheets", "press_sheets", "reams", "paper", "printing",
                 "plates", "finishing", "delivery", "supply", "vat", "total", "allocation",
                 "balance", "within"))])
-    assert lines[3] == "합계" + "," * 17 + "510272,51026,561298,1200000,638702,True"
+    assert lines[3] == "합계" + "," * 17 + "530912,53090,584002,1200000,615998,True"
 
 
 def test_csv_is_one_row_per_run_and_a_total(capsys):
@@ -239,9 +244,9 @@ def test_the_plan_a_build_imposes_is_the_priced_one_without_building(default_con
             hand["sheet"], hand["n_up"], hand["method"], hand["sheets"])
     pocket = replace(production.runs[0], pricing="quote")
     fewest = plan_for_run(pocket, production, default_content)
-    # 4×6전지 holds 40 pockets, 46 2절 18 (`leaflets impose`): 10,500 / 40 = 262.5 -> 263
-    # sheets, 10,500 / 18 = 583.3 -> 584.
-    assert (fewest.sheet.name, fewest.n_up, fewest.sheets) == ("4×6전지", 40, 263)
+    # 4×6전지 holds 36 pockets with their marks' room, 46 2절 18 (`leaflets impose`):
+    # 10,500 / 36 = 291.7 -> 292 sheets, 10,500 / 18 = 583.3 -> 584.
+    assert (fewest.sheet.name, fewest.n_up, fewest.sheets) == ("4×6전지", 36, 292)
     named = plan_for_run(production.runs[0], production, default_content, sheet="46 2절")
     assert (named.sheet.name, named.n_up, named.sheets) == ("46 2절", 18, 584)
 
@@ -449,20 +454,20 @@ def test_this_year_s_orders_and_this_job_over_the_allocation_give_one_verdict(tm
         return order_id
 
     args = ["budget", "--ledger", str(ledger.path)]
-    big = record(1_000_000, "1" * 64)  # this job (561,298원) would make 1,561,298원 of 1,200,000
+    big = record(1_000_000, "1" * 64)  # this job (584,002원) would make 1,584,002원 of 1,200,000
     assert main(args) == 1
     out = capsys.readouterr().out
     assert "모든 작업이 배정액 안" not in out
-    assert "이번 발주(561,298원)를 하면 361,298원 초과" in out
+    assert "이번 발주(584,002원)를 하면 384,002원 초과" in out
     assert "판정: 작업마다 배정액 안이지만, 올해 발주 누계와 합치면 연간 배정액을 " \
-        "361,298원 넘습니다" in out
+        "384,002원 넘습니다" in out
     assert main([*args, "--format", "json"]) == 1
-    assert json.loads(capsys.readouterr().out)["spent_this_year"]["over"] == 361_298
+    assert json.loads(capsys.readouterr().out)["spent_this_year"]["over"] == 384_002
 
     # This very job already ordered: it is in the year's total once, not twice.
     ledger.void(big, "시험", datetime.date(2025, 6, 2))
     record(600_000, "2" * 64)
-    this = record(561_298, bundle_hash(DEFAULT_DATA.read_bytes(), DEFAULT_PRODUCTION.read_bytes()))
+    this = record(584_002, bundle_hash(DEFAULT_DATA.read_bytes(), DEFAULT_PRODUCTION.read_bytes()))
     assert main(args) == 0
     out = capsys.readouterr().out
     assert f"이 내용은 발주 기록 #{this}로 누계에 이미 들어 있음" in out

@@ -103,7 +103,9 @@ def test_a_new_build_date_is_a_new_key(tmp_path, data_file, renders, monkeypatch
 def test_a_production_change_reaches_a_cached_build(tmp_path, data_file):
     """The pocket run raised from 10,000 to 20,000 between two cached builds: the sheets
     and their slugs count 20,000. Expected by hand: 20,000 + 5 % overs = 21,000 copies;
-    4 per office A4 sheet -> 5,250 sheets; 32 per 국전지 -> 656.25, so 657."""
+    4 per office A4 sheet -> 5,250 sheets; 24 per 국전지 (with its marks' room; the
+    cheapest sheet here: 975 sheets of 152원 against 684 of 4×6전지 at 219원, both 2연)
+    -> 875."""
     import tomlkit
 
     from leaflets.project import DEFAULT_PRODUCTION
@@ -125,7 +127,7 @@ def test_a_production_change_reaches_a_cached_build(tmp_path, data_file):
     assert (before["office"]["sheets"], before["office"]["quantity"]) == (2625, 10000)
     after = build_with(20000)
     assert (after["office"]["quantity"], after["office"]["sheets"]) == (20000, 5250)
-    assert (after["imposed"]["n_up"], after["imposed"]["sheets"]) == (32, 657)
+    assert (after["imposed"]["n_up"], after["imposed"]["sheets"]) == (24, 875)
     office = read_pages((tmp_path / "dist" / "office" / "pocket-A4.pdf").read_bytes())
     slug = [line for line in office[0].lines if "부 ·" in line]
     assert slug and "20,000부 · 5,250장(여분 포함)" in slug[0], slug

@@ -227,18 +227,84 @@ def test_office_sheet_leaves_the_border_blank_and_prints_the_scale(sheets, raste
 def test_press_slug_names_job_sheet_side_n_up_quantity_and_sheets(sheets):
     plan, pdf = sheets["work-and-turn"]
     text = pypdfium2.PdfDocument(io.BytesIO(pdf))[0].get_textpage().get_text_range()
-    for words in ("pocket", "국전지 939×636 mm", "앞뒤 (돌려찍기)", "32면", "10,000부",
-                  f"{plan.sheets:,}장(여분 포함)"):
+    for words in ("pocket", "국전지 939×636 mm", "아트지 150g", "4/4도", "앞뒤 (돌려찍기)",
+                  f"{plan.n_up}면 돌려찍기", "10,000부", f"{plan.sheets:,}장(여분 포함)"):
         assert words in text, words
 
 
 def test_colour_bar_has_each_ink_alone(sheets, rasters):
     plan, _ = sheets["work-and-turn"]
     image = rasters["work-and-turn"][0]
-    bar = plan.sides[0].colour_bar
     solids = []
-    for n in range(4):
-        centre = _px(image, plan.sheet_mm, (bar.x + (n + 0.5) * 5.0, bar.y + bar.h / 2))
+    for rect, _ in plan.sides[0].strip[:4]:
+        centre = _px(image, plan.sheet_mm, (rect.x + rect.w / 2, rect.y + rect.h / 2))
         solids.append(image.getpixel(centre))
     for ink, pixel in enumerate(solids):
         assert pixel[ink] > 240 and all(v < 15 for i, v in enumerate(pixel) if i != ink), pixel
+
+
+@pytest.mark.parametrize("method", ["work-and-turn", "sheetwise"])
+def test_imposed_sheet_is_pdf_x4_of_its_own(sheets, method):
+    """OutputIntent, the PDF/X-4 claim, boxes = the sheet as declared, marks in
+    ``Separation /All`` and not one 400 % DeviceCMYK object."""
+    plan, pdf = sheets[method]
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert pdf.startswith(b"%PDF-1.6")
+    [intent] = reader.trailer["/Root"]["/OutputIntents"]
+    assert intent["/S"] == "/GTS_PDFX" and "/DestOutputProfile" in intent
+    assert b"GTS_PDFXVersion" in reader.trailer["/Root"]["/Metadata"].get_data()
+    sheet_pt = [0, 0, plan.sheet_mm[0] / MM_PER_PT, plan.sheet_mm[1] / MM_PER_PT]
+    for page in reader.pages:
+        for box in ("/MediaBox", "/TrimBox", "/BleedBox"):
+            assert [float(v) for v in page[box]] == pytest.approx(sheet_pt, abs=0.01), box
+        space = page["/Resources"]["/ColorSpace"]["/LeafletsAll"]
+        assert (space[0], space[1], space[2]) == ("/Separation", "/All", "/DeviceCMYK")
+        content = page.get_contents().get_data().decode("latin-1")
+        assert "/LeafletsAll CS 1 SCN" in content
+        assert not re.search(r"(?<![\d.])1 1 1 1 (k|K|sc|scn|SC|SCN)\b", content)
+
+
+def _ink_near_edges(image, sheet_mm, strip):
+    """Pixels with ink within 3 mm of an edge, the control strip blanked first."""
+    edged = image.copy()
+    left, top = _px(image, sheet_mm, (strip.x, strip.top))
+    right, bottom = _px(image, sheet_mm, (strip.right, strip.y))
+    edged.paste((0, 0, 0, 0), (left, top - 1, right + 1, bottom + 2))
+    inner = (_px(image, sheet_mm, (3, sheet_mm[1] - 3)), _px(image, sheet_mm, (sheet_mm[0] - 3, 3)))
+    edged.paste((0, 0, 0, 0), (*inner[0], inner[1][0] + 1, inner[1][1] + 1))
+    return edged.getbbox()
+
+
+@pytest.mark.parametrize("method", ["work-and-turn", "sheetwise"])
+def test_rendered_sheet_has_only_the_strip_near_its_edges_and_the_strip_spans_it(
+        sheets, rasters, method):
+    plan, _ = sheets[method]
+    for side, image in zip(plan.sides, rasters[method], strict=True):
+        assert _ink_near_edges(image, plan.sheet_mm, side.colour_bar) is None, side.label
+        row = _px(image, plan.sheet_mm, (0, side.colour_bar.y + side.colour_bar.h / 2))[1]
+        inked = [x for x in range(image.width) if any(image.getpixel((x, row)))]
+        assert (inked[0], inked[-1]) == (0, image.width - 1)
+        assert len(inked) == image.width  # no gap along the whole tail
+
+
+@pytest.mark.parametrize("method", ["work-and-turn", "sheetwise"])
+def test_rendered_crop_marks_reach_5_mm_at_every_cell_corner(sheets, rasters, method):
+    """Measured on the raster: along each planned mark, registration colour over at
+    least 4.8 mm (5 mm drawn, 100 dpi), on both trim lines of every corner."""
+    plan, _ = sheets[method]
+    for side, image in zip(plan.sides, rasters[method], strict=True):
+        mask = _registration_mask(image).filter(ImageFilter.MaxFilter(3))
+        lines = {}
+        for (x1, y1), (x2, y2) in side.marks:
+            steps = [(x1 + (x2 - x1) * t / 50, y1 + (y2 - y1) * t / 50) for t in range(51)]
+            hit = [mask.getpixel(_px(image, plan.sheet_mm, p)) for p in steps]
+            assert sum(1 for v in hit if v) / len(hit) >= 0.96, ((x1, y1), (x2, y2))
+            vertical = x1 == x2
+            lines.setdefault((vertical, round(x1 if vertical else y1, 3)), []).append(
+                abs(x2 - x1) + abs(y2 - y1))
+        for placement in side.placements:
+            t = placement.trim
+            for x in (t.x, t.right):
+                assert min(lines[(True, round(x, 3))]) >= 5.0 - 1e-6
+            for y in (t.y, t.top):
+                assert min(lines[(False, round(y, 3))]) >= 5.0 - 1e-6

@@ -10,6 +10,9 @@ from hypothesis import strategies as st
 
 from leaflets.impose.geometry import Rect, apply, grid
 from leaflets.impose.plan import (
+    EDGE_MM,
+    MARK_LENGTH_MM,
+    MARK_OFFSET_MM,
     ImpositionError,
     all_plans,
     choose,
@@ -26,14 +29,17 @@ POCKET, POSTER = PRODUCTION.run("pocket"), PRODUCTION.run("poster-a4")
 
 
 def test_default_runs_on_gukjeonji():
+    """Four rows of pockets (4 x 154 mm) left 20 mm of 636 for a 10 mm gripper, marks
+    at both ends and the strip: with their room reserved, three rows fit (24-up)."""
     sheet = PRODUCTION.sheet("국전지")
     pocket = plan_press(POCKET, sheet, (105, 148), 3.0)
-    assert (pocket.method, pocket.n_up, pocket.sheets) == ("work-and-turn", 32, 329)
-    assert len(pocket.sides) == 1 and len(pocket.sides[0].placements) == 32
+    assert (pocket.method, pocket.n_up, pocket.sheets) == ("work-and-turn", 24, 438)
+    assert len(pocket.sides) == 1 and len(pocket.sides[0].placements) == 24
     sheetwise = plan_press(POCKET, sheet, (105, 148), 3.0, "sheetwise")
-    assert (sheetwise.n_up, sheetwise.sheets, len(sheetwise.sides)) == (32, 329, 2)
-    poster = plan_press(POSTER, sheet, (210, 297), 3.0)
+    assert (sheetwise.n_up, sheetwise.sheets, len(sheetwise.sides)) == (29, 363, 2)
+    poster = plan_press(POSTER, sheet, (210, 297), 3.0)  # 국8절: 8 A4 still fit
     assert (poster.method, poster.n_up, poster.sheets) == ("single", 8, 657)
+    assert choose(POCKET, PRODUCTION, (105, 148), 3.0).sheet.name == "4×6전지"
 
 
 def test_choose_takes_fewest_sheets_then_least_waste():
@@ -43,15 +49,16 @@ def test_choose_takes_fewest_sheets_then_least_waste():
     ties = [p for p in plans if p.sheets == chosen.sheets]
     assert chosen.used_percent == max(p.used_percent for p in ties)
     twins = Production(PRODUCTION.path, PRODUCTION.runs, (
-        Sheet("넓은", (480, 340), 10, 8, 0), Sheet("딱 맞는", (460, 330), 10, 8, 0),
+        Sheet("넓은", (480, 340), 10, 8, 0), Sheet("딱 맞는", (470, 338), 10, 8, 0),
         PRODUCTION.office_sheet))
-    # By hand: a cell is 111 x 154 mm (trim + 3 mm bleed). Printable 464 x 322 and
-    # 444 x 312 mm: 4 across, 2 down on both (turned cells fit 6 and 4), so 8 up and
-    # 10,500 / 8 -> 1,313 sheets each; the smaller uses 8 x 105 x 148 / (460 x 330) =
-    # 81.9 % of its paper, the larger 76.2 %: the tie goes to the smaller.
+    # By hand: a cell is 111 x 154 mm (trim + 3 mm bleed). Less 8 + 5 mm (edge, marks) at
+    # each side, 10 + 5 at the gripper and 9.5 + 5 at the tail, printable 454 x 310.5 and
+    # 444 x 308.5 mm: 4 across, 2 down on both, so 8 up and 10,500 / 8 -> 1,313 sheets
+    # each; the smaller uses 8 x 105 x 148 / (470 x 338) = 78.3 % of its paper, the
+    # larger 76.2 %: the tie goes to the smaller.
     a, b = (plan_press(POCKET, s, (105, 148), 3.0) for s in twins.press_sheets)
     assert (a.n_up, a.sheets, b.n_up, b.sheets) == (8, 1313, 8, 1313)
-    assert (round(a.used_percent, 1), round(b.used_percent, 1)) == (76.2, 81.9)
+    assert (round(a.used_percent, 1), round(b.used_percent, 1)) == (76.2, 78.3)
     assert choose(POCKET, twins, (105, 148), 3.0).sheet.name == "딱 맞는"
 
 
@@ -85,7 +92,7 @@ def test_cells_never_overlap_and_stay_printable(sheet, piece, bleed, method):
     plan = plan_press(run, sheet, piece, bleed, None if method == "single" else method)
     if plan is None:
         return
-    area = printable(sheet)
+    area = printable(sheet, bleed)
     for side in plan.sides:
         cells = [p.trim.inset(-bleed) for p in side.placements]
         for cell in cells:
@@ -215,3 +222,126 @@ def test_office_sheet_pocket_four_up_scaled_to_the_printable_area():
     fronts, backs = plan.sides[0].placements, plan.sides[1].placements
     assert sorted((b.trim.mirrored(210).x, b.trim.y) for b in backs) == sorted(
         (f.trim.x, f.trim.y) for f in fronts)
+
+
+def _marks_at_corners(plan, side):
+    """For each trim corner of each cell, the crop marks on its two trim lines: a
+    vertical one on the corner's x (on its side of the block: below for a bottom
+    corner, above for a top one) and a horizontal one on its y; each at least
+    ``MARK_LENGTH_MM`` long, at least ``MARK_OFFSET_MM`` from every trim and outside
+    every cell's bleed."""
+    cells = [p.trim.inset(-plan.bleed_mm) for p in side.placements]
+    trims = [p.trim for p in side.placements]
+    found = []
+    for trim in trims:
+        for x, sx in ((trim.x, -1), (trim.right, 1)):
+            for y, sy in ((trim.y, -1), (trim.top, 1)):
+                vertical = [m for m in side.marks if _on_line(m, x, 0)
+                            and (min(m[0][1], m[1][1]) >= y if sy > 0
+                                 else max(m[0][1], m[1][1]) <= y)]
+                horizontal = [m for m in side.marks if _on_line(m, y, 1)
+                              and (min(m[0][0], m[1][0]) >= x if sx > 0
+                                   else max(m[0][0], m[1][0]) <= x)]
+                found.append(((x, y), vertical, horizontal))
+    for mark in side.marks:
+        box = _box(mark)
+        assert _length(mark) >= MARK_LENGTH_MM - 1e-6, mark
+        assert not any(box.overlaps(cell) for cell in cells), mark
+        assert all(_distance(box, trim) >= MARK_OFFSET_MM - 1e-6 for trim in trims), mark
+    return found
+
+
+def _on_line(mark, value, axis):
+    (x1, y1), (x2, y2) = mark
+    along_other = (x1, x2) if axis == 0 else (y1, y2)
+    return all(abs(v - value) < 1e-6 for v in along_other)
+
+
+def _box(mark):
+    (x1, y1), (x2, y2) = mark
+    return Rect(min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1))
+
+
+def _length(mark):
+    (x1, y1), (x2, y2) = mark
+    return abs(x2 - x1) + abs(y2 - y1)
+
+
+def _distance(box, rect):
+    dx = max(rect.x - box.right, box.x - rect.right, 0)
+    dy = max(rect.y - box.top, box.y - rect.top, 0)
+    return max(dx, dy)
+
+
+@pytest.mark.parametrize("sheet_name", [s.name for s in PRODUCTION.press_sheets])
+@pytest.mark.parametrize("method", ["single", "sheetwise", "work-and-turn"])
+def test_every_cell_corner_has_crop_marks_of_full_length(sheet_name, method):
+    run = POSTER if method == "single" else POCKET
+    piece = (210, 297) if method == "single" else (105, 148)
+    plan = plan_press(run, PRODUCTION.sheet(sheet_name), piece, 3.0,
+                      None if method == "single" else method)
+    if plan is None:
+        return
+    for side in plan.sides:
+        for corner, vertical, horizontal in _marks_at_corners(plan, side):
+            assert vertical and horizontal, (sheet_name, method, side.label, corner)
+
+
+def test_pocket_on_gukjeonji_has_gripper_row_marks_and_full_tail_marks():
+    """The sheet of the issue: the gripper-side row had no vertical crop marks, the
+    tail-side ones were 1.4 mm long."""
+    plan = plan_press(POCKET, PRODUCTION.sheet("국전지"), (105, 148), 3.0)
+    [side] = plan.sides
+    low = min(p.trim.y for p in side.placements)
+    high = max(p.trim.top for p in side.placements)
+    below = [m for m in side.marks if _box(m).w == 0 and _box(m).top <= low]
+    above = [m for m in side.marks if _box(m).w == 0 and _box(m).y >= high]
+    columns = {round(v, 4) for p in side.placements for v in (p.trim.x, p.trim.right)}
+    assert {round(m[0][0], 4) for m in below} == columns
+    assert {round(m[0][0], 4) for m in above} == columns
+    assert all(_length(m) >= 5.0 for m in below + above)
+    assert all(_box(m).y >= PRODUCTION.sheet("국전지").gripper_mm for m in below)
+
+
+@settings(max_examples=60, deadline=None)
+@given(sheet=sheets, piece=st.tuples(sizes, sizes), bleed=st.sampled_from([0, 2, 3, 5]),
+       method=st.sampled_from(["single", "sheetwise", "work-and-turn"]))
+def test_only_the_control_strip_within_3_mm_of_an_edge(sheet, piece, bleed, method):
+    run = _run(method != "single", method if method != "single" else "work-and-turn")
+    plan = plan_press(run, sheet, piece, bleed, None if method == "single" else method)
+    if plan is None:
+        return
+    width, height = plan.sheet_mm
+    inner = Rect(0, 0, width, height).inset(EDGE_MM)
+    for side in plan.sides:
+        cells = [p.trim.inset(-bleed) for p in side.placements]
+        marks = [_box(m) for m in side.marks]
+        furniture = ([_box(m) for m in side.lay_marks] + [side.slug]
+                     + [Rect(x - 2.4, y - 2.4, 4.8, 4.8) for x, y in side.targets])
+        for thing in cells + marks + furniture:
+            assert inner.contains(thing), (side.label, thing)
+        for thing in furniture:
+            assert not any(thing.overlaps(other) for other in cells + marks), thing
+        # The strip: across the whole width, along the tail, above everything else.
+        strip = side.colour_bar
+        assert (strip.x, strip.right) == (0, width) and strip.top <= height
+        assert strip.y >= max(t.top for t in cells + marks + furniture)
+        assert sum(rect.w for rect, _ in side.strip) == pytest.approx(width)
+
+
+def test_control_strip_repeats_solids_in_every_ink_zone():
+    plan = plan_press(POCKET, PRODUCTION.sheet("국전지"), (105, 148), 3.0)
+    strip = plan.sides[0].strip
+    zones = {}
+    for rect, cmyk in strip:
+        zones.setdefault(int(rect.x // 32), []).append(cmyk)
+    assert len(zones) == 30  # 939 mm / 32 mm
+    for inks in zones.values():
+        assert inks[:4] == [(1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)][:len(inks)]
+    every = [cmyk for _, cmyk in strip]
+    for wanted in [(1, 1, 0, 0), (1, 0, 1, 0), (0, 1, 1, 0)] + [
+            tuple(t if i == ink else 0 for i in range(4))
+            for ink in range(4) for t in (0.25, 0.5, 0.75)]:
+        assert wanted in every, wanted
+    grey = every.index((0.5, 0.4, 0.4, 0))
+    assert every[grey + 1] == (0, 0, 0, 0.5)  # grey balance beside K 50 %

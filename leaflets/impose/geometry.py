@@ -123,9 +123,9 @@ def clip_segment(start, end, obstacles, limit: Rect, minimum: float):
             continue
         if o_low + EPSILON < a1 < o_high - EPSILON:
             return None
-        if sign > 0 and a1 <= o_low < reach:
+        if sign > 0 and a1 - EPSILON <= o_low < reach:
             reach = o_low
-        elif sign < 0 and reach < o_high <= a1:
+        elif sign < 0 and reach < o_high <= a1 + EPSILON:
             reach = o_high
     if abs(reach - a1) < minimum:
         return None

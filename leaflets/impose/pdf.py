@@ -3,9 +3,11 @@
 Each product page is copied once into the sheet file as a Form XObject
 (clipped to its BleedBox, or TrimBox for office sheets) and drawn once per
 placement, so the file stays near the size of one copy. The page is placed
-by its TrimBox. The furniture page (marks, colour bar, slug, rendered by
-WeasyPrint) is drawn over the pages, so marks stay visible in the bleeds
-they share with their neighbours.
+by its TrimBox. The slug page (rendered by WeasyPrint, K only) is drawn
+over the pages, then the marks and targets in registration colour
+(``Separation /All``: 100 % on every plate, one object) and the control
+strip in process inks. The sheet declares itself whole: TrimBox = BleedBox
+= MediaBox, under the slug page's OutputIntent and PDF/X-4 metadata.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ from pypdf.generic import (
     DictionaryObject,
     FloatObject,
     NameObject,
+    NumberObject,
 )
 
 from leaflets.compose import parsed, retag_fonts
 from leaflets.impose.geometry import compose
-from leaflets.impose.plan import SheetPlan
+from leaflets.impose.plan import TARGET_RADIUS_MM, TARGET_REACH_MM, SheetPlan, Side
 
 PT_PER_MM = 72 / 25.4
+MARK_STROKE_PT = 0.3  # above a preflight's 0.25 pt hairline limit
+REGISTRATION = "/LeafletsAll"
 
 
 def impose(plan: SheetPlan, product_pdf: bytes, furniture_pdf: bytes) -> bytes:
@@ -47,6 +52,11 @@ def impose(plan: SheetPlan, product_pdf: bytes, furniture_pdf: bytes) -> bytes:
             commands.append("q {} cm {} Do Q".format(" ".join(f"{v:.5f}" for v in matrix),
                                                      name))
         _prepend(writer, page, "\n".join(commands).encode())
+        _append(writer, page, _furniture(side))
+        _add_registration(page)
+        sheet_box = ArrayObject(FloatObject(v) for v in page.mediabox)
+        for box in ("/TrimBox", "/BleedBox"):
+            page[NameObject(box)] = sheet_box
     # Objects the product's resources share with the furniture page: keep one copy.
     writer.compress_identical_objects()
     buffer = io.BytesIO()
@@ -104,11 +114,73 @@ def _add_xobject(page, name, reference):
 
 
 def _prepend(writer, page, data: bytes):
-    """Put ``data`` before the page's own content, isolated in q/Q."""
+    """Put ``data`` before the page's own content, both isolated in q/Q (the
+    closing Q comes first in :func:`_append`)."""
     stream = DecodedStreamObject()
-    stream.set_data(b"q\n" + data + b"\nQ\n")
+    stream.set_data(b"q\n" + data + b"\nQ\nq\n")
     reference = writer._add_object(stream.flate_encode())
     contents = page.raw_get("/Contents")
     existing = contents.get_object()
     items = list(existing) if isinstance(existing, ArrayObject) else [contents]
     page[NameObject("/Contents")] = ArrayObject([reference, *items])
+
+
+def _furniture(side: Side) -> bytes:
+    """Content drawing the side's marks, targets and control strip (points, y up)."""
+    def pt(value):
+        return f"{value * PT_PER_MM:.3f}"
+
+    ops = ["q", f"{REGISTRATION} CS 1 SCN {MARK_STROKE_PT} w 0 J"]
+    for (x1, y1), (x2, y2) in side.marks + side.lay_marks:
+        ops.append(f"{pt(x1)} {pt(y1)} m {pt(x2)} {pt(y2)} l S")
+    for x, y in side.targets:
+        for radius in (TARGET_RADIUS_MM, TARGET_RADIUS_MM / 2):
+            ops.append(_circle(x * PT_PER_MM, y * PT_PER_MM, radius * PT_PER_MM))
+        ops.append(f"{pt(x - TARGET_REACH_MM)} {pt(y)} m {pt(x + TARGET_REACH_MM)} {pt(y)} l S")
+        ops.append(f"{pt(x)} {pt(y - TARGET_REACH_MM)} m {pt(x)} {pt(y + TARGET_REACH_MM)} l S")
+    for rect, cmyk in side.strip:
+        colour = " ".join(f"{v:g}" for v in cmyk)
+        ops.append(f"{colour} k {pt(rect.x)} {pt(rect.y)} {pt(rect.w)} {pt(rect.h)} re f")
+    ops.append("Q")
+    return "\n".join(ops).encode()
+
+
+def _circle(cx: float, cy: float, r: float) -> str:
+    """A stroked circle of four Bezier curves."""
+    k = 0.5523 * r
+    return (f"{cx + r:.3f} {cy:.3f} m "
+            f"{cx + r:.3f} {cy + k:.3f} {cx + k:.3f} {cy + r:.3f} {cx:.3f} {cy + r:.3f} c "
+            f"{cx - k:.3f} {cy + r:.3f} {cx - r:.3f} {cy + k:.3f} {cx - r:.3f} {cy:.3f} c "
+            f"{cx - r:.3f} {cy - k:.3f} {cx - k:.3f} {cy - r:.3f} {cx:.3f} {cy - r:.3f} c "
+            f"{cx + k:.3f} {cy - r:.3f} {cx + r:.3f} {cy - k:.3f} {cx + r:.3f} {cy:.3f} c S")
+
+
+def registration_colour_space() -> ArrayObject:
+    """``[/Separation /All /DeviceCMYK fn]``: tint 1 prints 100 % on every plate."""
+    tint = DictionaryObject({
+        NameObject("/FunctionType"): NumberObject(2),
+        NameObject("/Domain"): ArrayObject([NumberObject(0), NumberObject(1)]),
+        NameObject("/C0"): ArrayObject([NumberObject(0)] * 4),
+        NameObject("/C1"): ArrayObject([NumberObject(1)] * 4),
+        NameObject("/N"): NumberObject(1),
+    })
+    return ArrayObject([NameObject("/Separation"), NameObject("/All"),
+                        NameObject("/DeviceCMYK"), tint])
+
+
+def _add_registration(page):
+    resources = page["/Resources"]
+    if "/ColorSpace" not in resources:
+        resources[NameObject("/ColorSpace")] = DictionaryObject()
+    resources["/ColorSpace"][NameObject(REGISTRATION)] = registration_colour_space()
+
+
+def _append(writer, page, data: bytes):
+    """Put ``data`` after the page's own content, in the default graphics state."""
+    stream = DecodedStreamObject()
+    stream.set_data(b"Q\n" + data)
+    reference = writer._add_object(stream.flate_encode())
+    contents = page.raw_get("/Contents")
+    existing = contents.get_object()
+    items = list(existing) if isinstance(existing, ArrayObject) else [contents]
+    page[NameObject("/Contents")] = ArrayObject([*items, reference])

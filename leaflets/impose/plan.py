@@ -28,7 +28,6 @@ from leaflets.impose.geometry import (
     Matrix,
     Rect,
     bounds,
-    clip_segment,
     compose,
     grid,
     mirror,
@@ -36,19 +35,32 @@ from leaflets.impose.geometry import (
 )
 from leaflets.production import METHODS, Production, Run, Sheet
 
-MARK_GAP_MM = 1.0  # from the bleed edge to the start of a crop mark
+EDGE_MM = 3.0  # nothing but the control strip this close to a sheet edge
+MARK_OFFSET_MM = 3.0  # from the trim to the start of a crop mark (never inside the bleed)
 MARK_LENGTH_MM = 5.0
-MARK_MIN_MM = 1.5  # shorter than this after clipping: left out
-TARGET_RADIUS_MM = 2.0
-PATCH_MM = 5.0
-COLOUR_BAR = (  # CMYK patches, left to right
-    (1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1),
-    (0.5, 0, 0, 0), (0, 0.5, 0, 0), (0, 0, 0.5, 0), (0, 0, 0, 0.5),
-    (0.25, 0, 0, 0), (0, 0.25, 0, 0), (0, 0, 0.25, 0), (0, 0, 0, 0.25),
+TARGET_RADIUS_MM = 1.6
+TARGET_REACH_MM = TARGET_RADIUS_MM * 1.5  # the cross hairs
+SIDE_LAY_MM = 5.0  # length of the side-lay marks beside the gripper
+STRIP_EDGE_MM = 1.0  # from the tail edge to the control strip
+STRIP_MM = 5.0  # height of the control strip
+PATCH_W_MM = 4.0
+INK_ZONE_MM = 32.0  # one ink key of a sheet-fed press: the strip repeats per zone
+BAND_MM = 3.0  # the slug, between the strip and the marks
+TAIL_FURNITURE_MM = STRIP_EDGE_MM + STRIP_MM + 0.5 + BAND_MM
+_C, _M, _Y, _K = (1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)
+SOLIDS = (_C, _M, _Y, _K)
+# Four patches after the solids, a different group in each ink zone: two-colour
+# overprints, the three-colour grey balance beside K 50 %, tints 25/50/75 %.
+ZONE_GROUPS = (
+    ((1, 1, 0, 0), (1, 0, 1, 0), (0, 1, 1, 0), (0, 0, 0, 0.75)),
+    ((0.5, 0.4, 0.4, 0), (0, 0, 0, 0.5), (0.5, 0, 0, 0), (0, 0.5, 0, 0)),
+    ((0.25, 0, 0, 0), (0, 0.25, 0, 0), (0, 0, 0.25, 0), (0, 0, 0, 0.25)),
+    ((0.75, 0, 0, 0), (0, 0.75, 0, 0), (0, 0, 0.75, 0), (0, 0, 0.5, 0)),
 )
-SLUG_WIDTH_MM = 150.0
+SLUG_MAX_MM = 320.0
 OFFICE_BAND_MM = 6.0  # for the slug, inside the printable area
 OFFICE_MARK_MM = 4.0  # room for cut marks around the block
+OFFICE_BLEED_MM = 2.0  # a hand-cutting error shows the page's own bleed, never a neighbour
 OFFICE_MIN_SCALE = 0.85  # below this, fewer cells per office sheet
 
 
@@ -67,9 +79,17 @@ class Placement:
     matrix: Matrix  # piece millimetres (trim origin) -> sheet millimetres
 
 
+CMYK = tuple[float, float, float, float]
+
+
 @dataclass(frozen=True)
 class Side:
-    """One printed side of the sheet: one plate per colour."""
+    """One printed side of the sheet: one plate per colour.
+
+    ``marks`` are the crop marks, ``lay_marks`` the side-lay marks by the
+    gripper; both, and the ``targets``, print in registration colour.
+    ``strip`` holds the control strip's patches, ``colour_bar`` their bounds.
+    """
 
     label: str
     placements: tuple[Placement, ...]
@@ -77,6 +97,8 @@ class Side:
     targets: tuple[tuple[float, float], ...]
     colour_bar: Rect | None
     slug: Rect
+    strip: tuple[tuple[Rect, CMYK], ...] = ()
+    lay_marks: tuple[Segment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +115,8 @@ class SheetPlan:
     quantity: int  # copies ordered
     sheets: int  # sheets to print, overs included
     used_percent: float  # trim area of the pieces / sheet area
+    stock: str = ""
+    colours: str = ""  # "4/4" or "4/0"
 
     @property
     def cells_per_side(self) -> int:
@@ -143,18 +167,33 @@ def _two_blocks(area, cell, gutter):
             yield [(c, r1) for c in low] + [(c, r2) for c in high]
 
 
-def printable(sheet: Sheet) -> Rect:
-    """Where cells may go on a press sheet: inside gripper and margins."""
+def mark_reserve(bleed: float) -> float:
+    """Room a crop mark needs beyond a cell's bleed."""
+    return max(bleed, MARK_OFFSET_MM) + MARK_LENGTH_MM - bleed
+
+
+def printable(sheet: Sheet, bleed: float = 0.0) -> Rect:
+    """Where cells (trim + bleed) may go on a press sheet.
+
+    Gripper (bottom), sides and tail (top) come from the sheet; beyond them
+    the crop marks of the outer cells need :func:`mark_reserve`, the tail
+    also the control strip, the slug and the registration targets.
+    """
     width, height = sheet.size_mm
-    return Rect(sheet.margin_mm, sheet.gripper_mm, width - 2 * sheet.margin_mm,
-                height - sheet.gripper_mm - sheet.margin_mm)
+    reserve = mark_reserve(bleed)
+    side = max(sheet.margin_mm, EDGE_MM) + reserve
+    bottom = max(sheet.gripper_mm, EDGE_MM) + reserve
+    top = max(sheet.tail_mm, TAIL_FURNITURE_MM) + reserve
+    return Rect(side, bottom, width - 2 * side, height - bottom - top)
 
 
 def plan_press(run: Run, sheet: Sheet, piece: tuple[float, float], bleed: float,
                method: str | None = None) -> SheetPlan | None:
     """Lay ``run`` out on a press ``sheet``; None when nothing fits."""
     method = ("single" if not run.double_sided else method or run.method)
-    area = printable(sheet)
+    area = printable(sheet, bleed)
+    if area.w <= 0 or area.h <= 0:
+        return None
     cells = fill(area, piece, bleed, sheet.gutter_mm, even_columns=method == "work-and-turn")
     if not cells:
         return None
@@ -173,23 +212,55 @@ def plan_press(run: Run, sheet: Sheet, piece: tuple[float, float], bleed: float,
         labels = ["앞면", "뒷면"]
     else:
         plates, labels = [fronts], ["단면"]
-    colour_bar = Rect(sheet.margin_mm, height - sheet.margin_mm + 1.5,
-                      PATCH_MM * len(COLOUR_BAR), PATCH_MM)
-    slug = Rect(width - sheet.margin_mm - SLUG_WIDTH_MM, height - sheet.margin_mm + 1.5,
-                SLUG_WIDTH_MM, PATCH_MM)
-    targets = ((sheet.margin_mm / 2, height / 2), (width - sheet.margin_mm / 2, height / 2))
-    limit = Rect(0, sheet.gripper_mm, width, height - sheet.gripper_mm)
+    strip = _control_strip(width, height)
+    colour_bar = bounds(rect for rect, _ in strip)
+    band_y = height - TAIL_FURNITURE_MM
+    side_room = max(sheet.margin_mm, EDGE_MM)
+    target_x, target_y = side_room + TARGET_REACH_MM, _target_height(fronts, height)
+    targets = ((target_x, target_y), (width - target_x, target_y))
+    slug = Rect(side_room, band_y, min(width - 2 * side_room, SLUG_MAX_MM), BAND_MM)
+    lay_y = max(sheet.gripper_mm, EDGE_MM) + mark_reserve(bleed) / 2
+    lay_marks = (((EDGE_MM, lay_y), (EDGE_MM + SIDE_LAY_MM, lay_y)),
+                 ((width - EDGE_MM, lay_y), (width - EDGE_MM - SIDE_LAY_MM, lay_y)))
+    lay_boxes = [Rect(EDGE_MM, lay_y - 0.5, SIDE_LAY_MM, 1),
+                 Rect(width - EDGE_MM - SIDE_LAY_MM, lay_y - 0.5, SIDE_LAY_MM, 1)]
+    # Marks keep to the sheet less its edges, above the gripper, below the tail band.
+    limit = Rect(EDGE_MM, max(sheet.gripper_mm, EDGE_MM), width - 2 * EDGE_MM,
+                 band_y - max(sheet.gripper_mm, EDGE_MM))
     sides = []
     for number, (plate, label) in enumerate(zip(plates, labels, strict=True)):
         turned = number == 1  # side B of sheetwise: furniture mirrored too
-        bar = colour_bar.mirrored(width) if turned else colour_bar
         box = slug.mirrored(width) if turned else slug
-        furniture = [bar, box, *(_target_box(t) for t in targets)]
-        obstacles = furniture + [r.mirrored(width) for r in furniture]
-        marks = _cell_marks([p.trim for p in plate], bleed, obstacles, limit)
-        sides.append(Side(label, tuple(plate), marks, targets, bar, box))
+        furniture = [*(_target_box(t) for t in targets), *lay_boxes]
+        marks = _cell_marks([p.trim for p in plate], bleed, furniture, limit)
+        sides.append(Side(label, tuple(plate), marks, targets, colour_bar, box, strip,
+                          lay_marks))
     pieces = len(plates[0]) if method != "sheetwise" else len(fronts)
     return _finish(run, sheet, method, (width, height), piece, bleed, 1.0, sides, pieces)
+
+
+def _target_height(fronts, height) -> float:
+    """Height of the side targets: between two trim lines, near the middle, so that
+    no crop mark runs into them."""
+    lines = sorted({round(v, 4) for f in fronts for v in (f.trim.y, f.trim.top)})
+    gaps = [(a + b) / 2 for a, b in zip(lines, lines[1:], strict=False)
+            if b - a >= 2 * TARGET_REACH_MM + 2]
+    return min(gaps, key=lambda y: abs(y - height / 2), default=height / 2)
+
+
+def _control_strip(width: float, height: float) -> tuple[tuple[Rect, CMYK], ...]:
+    """Patches across the whole tail: per ink zone the four solids, then one group."""
+    y = height - STRIP_EDGE_MM - STRIP_MM
+    patches = []
+    zone = 0
+    while zone * INK_ZONE_MM < width - 1e-6:
+        inks = SOLIDS + ZONE_GROUPS[zone % len(ZONE_GROUPS)]
+        for n, cmyk in enumerate(inks):
+            x = zone * INK_ZONE_MM + n * PATCH_W_MM
+            if x < width - 1e-6:
+                patches.append((Rect(x, y, min(PATCH_W_MM, width - x), STRIP_MM), cmyk))
+        zone += 1
+    return tuple(patches)
 
 
 def plan_office(run: Run, sheet: Sheet, piece: tuple[float, float]) -> SheetPlan:
@@ -254,14 +325,15 @@ def all_plans(run: Run, production: Production, piece, bleed, method=None) -> li
 
 
 def slug_text(plan: SheetPlan, side: Side, title: str, date: str, data_sha256: str) -> str:
-    """The sheet's slug: job, sheet, side, n-up, quantity and sheets."""
+    """The sheet's slug: job, product, sheet, stock, colours, side, method, n-up,
+    quantity, sheets with overs, date and content hash."""
     width, height = (f"{v:g}" for v in plan.sheet_mm)
     how = {"single": "단면", "office": "단면", "office-duplex": "양면 (긴 쪽 넘김)",
            **METHODS}[plan.method]
     scale = f" · 축소 {plan.scale * 100:.1f}%" if plan.scale < 0.9995 else ""
-    return (f"{plan.product} {title} · {plan.sheet.name} {width}×{height} mm · {side.label} · "
-            f"{plan.n_up}면 {how}{scale} · {plan.quantity:,}부 · {plan.sheets:,}장(여분 포함) · "
-            f"{date} · 내용 {data_sha256[:8]}")
+    return (f"{plan.product} {title} · {plan.sheet.name} {width}×{height} mm · "
+            f"{plan.stock} · {plan.colours}도 · {side.label} · {plan.n_up}면 {how}{scale} · "
+            f"{plan.quantity:,}부 · {plan.sheets:,}장(여분 포함) · {date} · 내용 {data_sha256[:8]}")
 
 
 def sheets_needed(run: Run, n_up: int) -> int:
@@ -277,7 +349,8 @@ def for_quantity(plan: SheetPlan, run: Run) -> SheetPlan:
 def _finish(run, sheet, method, sheet_mm, piece, bleed, scale, sides, pieces):
     used = pieces * piece[0] * piece[1] * scale ** 2 / (sheet_mm[0] * sheet_mm[1]) * 100
     return SheetPlan(run.product, sheet, method, sheet_mm, piece, bleed, scale, tuple(sides),
-                     pieces, run.quantity, sheets_needed(run, pieces), used)
+                     pieces, run.quantity, sheets_needed(run, pieces), used, run.stock,
+                     run.colours_label)
 
 
 def _placement(page, trim, rotation, scale, piece) -> Placement:
@@ -291,24 +364,76 @@ def _back_of(front: Placement, sheet_width: float, piece) -> Placement:
 
 
 def _target_box(centre) -> Rect:
-    reach = TARGET_RADIUS_MM * 1.5
+    reach = TARGET_REACH_MM
     return Rect(centre[0] - reach, centre[1] - reach, 2 * reach, 2 * reach)
 
 
 def _cell_marks(trims, bleed, obstacles, limit) -> tuple[Segment, ...]:
-    """Crop marks at each cell's corners, clipped off every live area and the furniture."""
-    start, end = bleed + MARK_GAP_MM, bleed + MARK_GAP_MM + MARK_LENGTH_MM
-    blocked = list(trims) + list(obstacles)
+    """Crop marks on both trim lines through each corner of every cell.
+
+    From the corner outwards along the trim line, past every cell (kept
+    ``MARK_OFFSET_MM`` clear of its trim, never in its bleed) to the first
+    free stretch of ``MARK_LENGTH_MM``: at the block's edge when the cells
+    share their bleeds, beside the corner when a gutter leaves room.
+    """
+    keep = max(bleed, MARK_OFFSET_MM)
+    blocked = [trim.inset(-keep) for trim in trims] + list(obstacles)
+    lines = {}  # (axis, across) -> sorted obstacle spans along the line
     marks = set()
     for trim in trims:
         for x, sx in ((trim.x, -1), (trim.right, 1)):
             for y, sy in ((trim.y, -1), (trim.top, 1)):
-                for a, b in (((x + sx * start, y), (x + sx * end, y)),
-                             ((x, y + sy * start), (x, y + sy * end))):
-                    clipped = clip_segment(a, b, blocked, limit, MARK_MIN_MM)
-                    if clipped:
-                        marks.add(tuple(tuple(round(v, 4) for v in p) for p in clipped))
+                for axis, along, across, sign in ((0, x + sx * keep, y, sx),
+                                                  (1, y + sy * keep, x, sy)):
+                    key = (axis, round(across, 6))
+                    if key not in lines:
+                        lines[key] = _spans(blocked, axis, across)
+                    found = _free_stretch(along, sign, lines[key], _range(limit, axis))
+                    if found is not None and _inside(limit, 1 - axis, across):
+                        a, b = (round(v, 4) for v in found)
+                        c = round(across, 4)
+                        marks.add(((a, c), (b, c)) if axis == 0 else ((c, a), (c, b)))
     return tuple(sorted(marks))
+
+
+def _range(rect: Rect, axis: int) -> tuple[float, float]:
+    return (rect.x, rect.right) if axis == 0 else (rect.y, rect.top)
+
+
+def _inside(rect: Rect, axis: int, value: float) -> bool:
+    low, high = _range(rect, axis)
+    return low - 1e-6 <= value <= high + 1e-6
+
+
+def _spans(blocked, axis, across):
+    """Where the line (along ``axis``, at ``across``) runs through an obstacle's
+    interior; running along an obstacle's edge does not count."""
+    spans = []
+    for rect in blocked:
+        low, high = _range(rect, 1 - axis)
+        if low + 1e-6 < across < high - 1e-6:
+            spans.append(_range(rect, axis))
+    return sorted(spans)
+
+
+def _free_stretch(start, sign, spans, limit):
+    """The first ``MARK_LENGTH_MM`` from ``start`` going ``sign`` along a line clear of
+    ``spans`` and within ``limit`` (low, high): (start, end), or None."""
+    if sign < 0:  # walk the mirror image
+        spans = sorted((-high, -low) for low, high in spans)
+        limit = (-limit[1], -limit[0])
+        start = -start
+    position = start
+    for low, high in spans:
+        if high <= position + 1e-6:
+            continue
+        if low >= position + MARK_LENGTH_MM - 1e-6:
+            break
+        position = high
+    if position + MARK_LENGTH_MM > limit[1] + 1e-6 or position < limit[0] - 1e-6:
+        return None
+    return (position, position + MARK_LENGTH_MM) if sign > 0 else (
+        -position, -position - MARK_LENGTH_MM)
 
 
 def _cut_line_marks(block: Rect, columns: int, rows: int) -> tuple[Segment, ...]:
