@@ -170,7 +170,7 @@ def cmd_preflight(args) -> int:
     예) leaflets preflight dist/print/pocket.pdf
         leaflets preflight dist/print/*.pdf --bleed 3
         leaflets preflight 동에서만든.pdf --qr http://www.minwon.go.kr
-        leaflets preflight 판/pocket-국전지.pdf --sheet --bleed 0
+        leaflets preflight dist/imposed/pocket.pdf --sheet   (인쇄판: 종이 전체가 재단)
         leaflets preflight dist/print/pocket.pdf --format json
     """
     from leaflets.content import load_content
@@ -187,7 +187,9 @@ def cmd_preflight(args) -> int:
             files.append((path, path.read_bytes()))
         except OSError as error:
             raise PreflightError(f"{path}: 파일을 읽을 수 없습니다 ({error.strerror})") from None
-    reports = [preflight(data, str(path), bleed_mm=args.bleed, safe_mm=args.safe, url=url,
+    # An imposed sheet is its own trim (TrimBox = BleedBox = the sheet): no bleed beyond it.
+    bleed = args.bleed if args.bleed is not None else (0.0 if args.sheet else 3.0)
+    reports = [preflight(data, str(path), bleed_mm=bleed, safe_mm=args.safe, url=url,
                          spots=tuple(args.spot), sheet=args.sheet, require_qr=require)
                for path, data in files]
     if args.format == "json":
@@ -861,8 +863,8 @@ def make_parser() -> argparse.ArgumentParser:
         if name == "preflight":
             command.add_argument("files", type=Path, nargs="+", metavar="PDF",
                                  help="검사할 PDF 파일 (여러 개 가능)")
-            command.add_argument("--bleed", type=_millimetres, default=3.0, metavar="MM",
-                                 help="요구하는 도련, 한쪽 mm (기본값: 3)")
+            command.add_argument("--bleed", type=_millimetres, default=None, metavar="MM",
+                                 help="요구하는 도련, 한쪽 mm (기본값: 3, --sheet 이면 0)")
             command.add_argument("--safe", type=_millimetres, default=3.0, metavar="MM",
                                  help="재단선 안쪽 안전 여백 mm (기본값: 3)")
             command.add_argument("--qr", metavar="주소",
