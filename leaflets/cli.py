@@ -363,6 +363,11 @@ def cmd_package(args) -> int:
     예) leaflets package
         leaflets package --reorder          → 같은 내용을 한 번 더 발주
         leaflets package --out 발주/ --no-record
+        leaflets package --dong 옥수동       → 옥수동 자체홍보물 묶음 (날짜-해시-옥수동)
+
+    --dong 동: 그 동의 자체홍보물(leaflets build --dong 과 같은 파일)을 묶고, 발주 기록에
+    동 이름과 함께 남깁니다. leaflets evaluate 가 이 발주를 그 동의 특수사업 1건으로 셉니다.
+    수량과 금액은 발주 파일의 작업(부수) 그대로입니다.
     """
     from leaflets.build import PreflightFailed
     from leaflets.ledger import LedgerBusy, default_ledger
@@ -370,10 +375,15 @@ def cmd_package(args) -> int:
     from leaflets.preflight import format_report
 
     ledger = args.ledger or default_ledger(args.production)
+    dong = None
+    if args.dong is not None:
+        from leaflets.dongs import load_dongs
+
+        dong = load_dongs(args.dongs).get(args.dong)  # DataError (exit 2) for an unknown 동
     try:
         result = make_package(args.data, args.production, args.out, ledger,
                               record=not args.no_record, reorder=args.reorder,
-                              with_prices=args.with_prices)
+                              with_prices=args.with_prices, dong=dong)
     except PreflightFailed as failure:
         for report in failure.reports:
             print(format_report(report), file=sys.stderr)
@@ -397,7 +407,8 @@ def cmd_package(args) -> int:
     for path in result.files:
         print(f"  {path}")
     if result.order_id is not None:
-        print(f"발주 기록 #{result.order_id}: 합계 {result.total:,}원 ({ledger})")
+        print(f"발주 기록 #{result.order_id}: 합계 {result.total:,}원 ({ledger})"
+              + (f", {dong.name} 자체홍보물" if dong is not None else ""))
     return EXIT_OK
 
 
@@ -764,7 +775,7 @@ def make_parser() -> argparse.ArgumentParser:
                 "--production", type=Path, default=DEFAULT_PRODUCTION, metavar="파일",
                 help=f"발주 파일 (기본값: {DEFAULT_PRODUCTION.name})",
             )
-        if name in ("check", "build", "serve", "user", "backup"):
+        if name in ("check", "build", "serve", "user", "backup", "package"):
             command.add_argument("--dongs", type=Path, default=DEFAULT_DONGS, metavar="파일",
                                  help=f"동 파일 (기본값: {DEFAULT_DONGS.name})")
         if name in ("backup", "restore"):
@@ -814,6 +825,8 @@ def make_parser() -> argparse.ArgumentParser:
                                  help="이미 발주한 내용을 한 번 더 발주하기 (재발주)")
             command.add_argument("--with-prices", action="store_true",
                                  help="인쇄 사양서에 사무실 예산 금액(단가·합계)도 넣기")
+            command.add_argument("--dong", metavar="동",
+                                 help="구청 것 대신 이 동의 자체홍보물을 묶어 발주하기")
         if name == "history":
             command.add_argument("--void", type=int, metavar="번호",
                                  help="이 번호의 발주를 취소로 표시 (--reason 필요)")

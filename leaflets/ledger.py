@@ -59,11 +59,15 @@ ORDER_COLUMNS = ("id, ordered_on, package, data_sha256, supply, vat, total, cont
                  " bundle_sha256, voided_on, void_reason, dong")
 
 
-def bundle_hash(content: bytes, production: bytes) -> str:
-    """The identity of an order: SHA-256 over the content file and the production file."""
+def bundle_hash(content: bytes, production: bytes, dong: str | None = None) -> str:
+    """The identity of an order: SHA-256 over the content file and the production file,
+    and for a 동 edition the 동's fingerprint (:attr:`leaflets.dongs.Dong.fingerprint`),
+    so that the 구's order and each 동's are different bundles."""
     digest = hashlib.sha256(b"leaflets bundle 1\0")
     for part in (content, production):
         digest.update(hashlib.sha256(part).digest())
+    if dong is not None:
+        digest.update(b"dong\0" + hashlib.sha256(dong.encode("utf-8")).digest())
     return digest.hexdigest()
 
 
@@ -183,13 +187,13 @@ class Ledger:
         finally:
             connection.close()
 
-    def earlier(self, bundle: str, data_sha256: str) -> OrderLine | None:
+    def earlier(self, bundle: str, data_sha256: str, dong: str | None = None) -> OrderLine | None:
         """The standing order of ``bundle``, if any (read only: a hint before the real check)."""
         if not self.path.exists():
             return None
         connection = self._connect()
         try:
-            return Transaction(self, connection).earlier(bundle, data_sha256)
+            return Transaction(self, connection).earlier(bundle, data_sha256, dong)
         finally:
             connection.close()
 
@@ -250,16 +254,19 @@ class Transaction:
                            (order_id,)).fetchone()
         return None if row is None else _order(self.connection, row)
 
-    def earlier(self, bundle: str, data_sha256: str) -> OrderLine | None:
+    def earlier(self, bundle: str, data_sha256: str, dong: str | None = None
+                ) -> OrderLine | None:
         """The latest standing (not voided) order of ``bundle``.
 
         Orders recorded before bundles had a hash match on the content file alone: a
-        false match only asks for ``--reorder``, a missed one would pay twice.
+        false match only asks for ``--reorder``, a missed one would pay twice. Those
+        were all 구 editions, so a 동 edition (``dong`` given) matches on its bundle only.
         """
         row = self.execute(
             f"SELECT {ORDER_COLUMNS} FROM orders WHERE voided_on IS NULL AND"
-            " (bundle_sha256 = ? OR (bundle_sha256 IS NULL AND data_sha256 = ?))"
-            " ORDER BY id DESC LIMIT 1", (bundle, data_sha256)).fetchone()
+            " (bundle_sha256 = ? OR (bundle_sha256 IS NULL AND data_sha256 = ?"
+            " AND ? IS NULL))"
+            " ORDER BY id DESC LIMIT 1", (bundle, data_sha256, dong)).fetchone()
         return None if row is None else _order(self.connection, row)
 
     def has_package(self, name: str) -> bool:

@@ -17,6 +17,12 @@ a new name (``-2``, ``-3``...). The order is recorded in the ledger in the
 transaction that puts its folder and zip in place, so that after a crash it is
 either complete and recorded or removed by the next run (``leaflets.vendor``
 says why); a later run never deletes or replaces a recorded order's files.
+
+A 동's edition (its 자체홍보물) is packaged the same way from the files a build of
+that 동 makes (:func:`leaflets.editions.dong_edition`), as
+``<YYYYMMDD>-<bundle hash>-<동>``; its bundle includes the 동's fingerprint and its
+order carries the 동 (the ledger's ``dong``), which the evaluation counts. It is
+priced with the production runs as they are: there is no per-동 quantity.
 """
 
 from __future__ import annotations
@@ -61,7 +67,7 @@ class PackageResult:
 
 def make_package(data_path, production_path, out_dir, ledger_path=None, *,
                  renderer: Renderer | None = None, record: bool = True, reorder: bool = False,
-                 with_prices: bool = False, _at=None) -> PackageResult:
+                 with_prices: bool = False, dong=None, _at=None) -> PackageResult:
     """Build, check and write the vendor package; record the order in the ledger.
 
     A bundle (content file + production file) already ordered and not voided is not
@@ -71,42 +77,48 @@ def make_package(data_path, production_path, out_dir, ledger_path=None, *,
     :func:`leaflets.vendor.place` (tests interrupt there).
     The spec sheet leaves out the office's prices unless ``with_prices``; packaging
     is refused (DataError) while production.toml's [order] lacks 담당자 or 인쇄소.
+    ``dong`` (a :class:`leaflets.dongs.Dong`) packages that 동's edition instead of the
+    구's and records the order with the 동.
     """
     data_bytes = Path(data_path).read_bytes()
-    bundle = bundle_hash(data_bytes, Path(production_path).read_bytes())
+    bundle = bundle_hash(data_bytes, Path(production_path).read_bytes(),
+                         dong.fingerprint if dong is not None else None)
+    dong_name = dong.name if dong is not None else None
     content = load_content(data_path)
     ledger = None
     if record and ledger_path:
         ledger = ledger_path if isinstance(ledger_path, Ledger) else Ledger(ledger_path)
     vendor = Path(out_dir) / "vendor"
     if ledger is not None and not reorder:  # before the long render; checked again below
-        earlier = ledger.earlier(bundle, content.sha256)
+        earlier = ledger.earlier(bundle, content.sha256, dong_name)
         if earlier is not None:
             return _already(earlier, vendor)
     production = load_production(production_path)
     _require_order(production)
     check = Pricer(production, content).check()
     renderer = renderer or Renderer(output=production.output)
-    files = _package_files(content, production, renderer)
+    files = _package_files(content, production, renderer, dong)
     date = datetime.date.fromisoformat(build_date())
 
     with locked(vendor, ledger.timeout if ledger else LOCK_TIMEOUT):
         sweep(vendor)
         with ledger.transaction() if ledger else contextlib.nullcontext() as book:
             if book is not None and not reorder:
-                earlier = book.earlier(bundle, content.sha256)
+                earlier = book.earlier(bundle, content.sha256, dong_name)
                 if earlier is not None:
                     return _already(earlier, vendor)
-            name = free_name(vendor, f"{date:%Y%m%d}-{content.sha256[:8]}", book)
+            stem = f"{date:%Y%m%d}-{content.sha256[:8]}" if dong is None \
+                else f"{date:%Y%m%d}-{bundle[:8]}-{dong.slug}"
+            name = free_name(vendor, stem, book)
             files = _named_files(files, name, date, content, production, check, renderer,
-                                 with_prices)
+                                 with_prices, dong)
             order_id = None
             if book is not None:
                 order_id = book.record(OrderLine(
                     None, date, name, content.sha256, check.supply, check.vat, check.total,
                     tuple(RunLine(c.run.product, c.run.quantity, c.plan.sheet.name,
                                   c.plan.n_up, c.plan.sheets, c.total) for c in check.runs),
-                    data_bytes, bundle))
+                    data_bytes, bundle, dong=dong_name))
             folder, zip_path = place(vendor, name, files, _zip_bytes(name, files), book,
                                      ledger, _at)
     return PackageResult(folder, zip_path, tuple(sorted(files)), check.total, order_id)
@@ -117,9 +129,15 @@ def _already(earlier: OrderLine, vendor: Path) -> PackageResult:
                          earlier.total, earlier.id, earlier)
 
 
-def _package_files(content, production, renderer) -> dict[str, bytes]:
+def _package_files(content, production, renderer, dong=None) -> dict[str, bytes]:
     """Every file of the package whose bytes do not depend on its name."""
-    built = dict(render_files(content, renderer))  # raises PreflightFailed on a bad file
+    if dong is None:
+        built = dict(render_files(content, renderer))  # raises PreflightFailed on a bad file
+    else:  # the 동's edition as ``leaflets build --dong`` makes it (print files preflighted)
+        from leaflets.editions import dong_edition, make_common
+
+        built = dict(dong_edition(content, production, dong, renderer,
+                                  make_common(content, production, renderer)))
     prints = {a.product: data for a, data in built.values() if a.kind == "print"}
     reports = preflight_many([(prints[name], f"print/{name}.pdf",
                                content.bleed_mm(name)) for name in prints],
@@ -163,15 +181,16 @@ def _require_order(production) -> None:
 
 
 def _named_files(files, name, date, content, production, check, renderer,
-                 with_prices=False) -> dict[str, bytes]:
+                 with_prices=False, dong=None) -> dict[str, bytes]:
     """``files`` with the spec sheet, README and manifest of the package called ``name``."""
     files = dict(files)
     files[SPEC_NAME] = renderer.render_document(
         "spec.html.j2", f"{content.sha256}:spec:{name}", **_spec_context(
-            content, production, check, name, date, with_prices))
-    files["README.txt"] = _readme(name, files, production, with_prices).encode("utf-8")
+            content, production, check, name, date, with_prices, dong))
+    files["README.txt"] = _readme(name, files, production, with_prices, dong).encode("utf-8")
     manifest = {
         "package": name,
+        **({"dong": dong.name} if dong is not None else {}),
         "generator": f"leaflets {__version__}",
         "data_sha256": content.sha256,
         "date": date.isoformat(),
@@ -196,7 +215,7 @@ def _zip_bytes(name: str, files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _spec_context(content, production, check, name, date, with_prices=False):
+def _spec_context(content, production, check, name, date, with_prices=False, dong=None):
     """What the spec sheet shows. The vendor quotes its own prices: the office's
     estimate (its price table and totals) is left out unless ``with_prices``."""
     costs = check.runs
@@ -241,14 +260,16 @@ def _spec_context(content, production, check, name, date, with_prices=False):
         "package": name, "date": date.isoformat(), "supply": check.supply, "vat": check.vat,
         "total": check.total, "won": won, "thousand": thousand_won,
         "example": production.prices.example, "loop_numeric": lambda label: label in numeric,
-        "with_prices": with_prices,
+        "with_prices": with_prices, "dong": dong,
         "sheet_note": sheet_note(production) if with_prices else SHEET_NOTE_VENDOR,
     }
 
 
-def _readme(name: str, files: dict[str, bytes], production, with_prices=False) -> str:
+def _readme(name: str, files: dict[str, bytes], production, with_prices=False,
+            dong=None) -> str:
     lines = [
         f"『민원24』 홍보물 인쇄 파일 묶음 {name}",
+        *([f"{dong.title} 자체홍보물 ({dong.name})"] if dong is not None else []),
         "",
         f"발주처: {production.order.client if production.order else '성동구청'}",
         "이 묶음의 파일:",
