@@ -166,7 +166,7 @@ def test_headings_nest_without_skipping_a_level(screen_pdfs, document):
     assert "/H" not in kinds, document  # numbered headings only
     levels = [int(kind[2:]) for kind in kinds if kind[:2] == "/H" and kind[2:].isdigit()]
     assert levels[0] == 1 and 2 in levels, (document, levels)  # the fee table's heading
-    for before, after in zip(levels, levels[1:]):
+    for before, after in zip(levels, levels[1:], strict=False):
         assert after <= before + 1, (document, levels)
 
 
