@@ -85,16 +85,18 @@ def _record(ledger: Ledger, order: OrderLine) -> int:
 
 @pytest.fixture(scope="module")
 def first_order(tmp_path_factory):
-    """One order packaged and recorded through the command line: (out, ledger), to copy."""
-    os.environ["SOURCE_DATE_EPOCH"] = EPOCH
-    base = tmp_path_factory.mktemp("first")
-    old = os.umask(0o022)
-    try:
-        assert main([*PACKAGE, "--out", str(base / "out"),
-                     "--ledger", str(base / "orders.sqlite")]) == 0
-    finally:
-        os.umask(old)
-    return base / "out", base / "orders.sqlite"
+    """One order packaged and recorded through the command line: (out, ledger), to copy.
+    The fixed date holds for this module's tests only (later modules see the real one)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        base = tmp_path_factory.mktemp("first")
+        old = os.umask(0o022)
+        try:
+            assert main([*PACKAGE, "--out", str(base / "out"),
+                         "--ledger", str(base / "orders.sqlite")]) == 0
+        finally:
+            os.umask(old)
+        yield base / "out", base / "orders.sqlite"
 
 
 @pytest.fixture
