@@ -66,19 +66,25 @@ def locked(path: str | Path, wait: float = LOCK_WAIT):
     except OSError as error:
         raise OutputError(f"'{path}'을(를) 잠글 수 없습니다: {error.strerror}") from None
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise Busy(f"다른 사람이 '{path.name}'을(를) 저장하는 중입니다. "
-                               "저장하지 않았습니다: 잠시 뒤 다시 해 주세요") from None
-                time.sleep(0.01)
+        wait_for_lock(handle, time.monotonic() + wait, lambda: Busy(
+            f"다른 사람이 '{path.name}'을(를) 저장하는 중입니다. "
+            "저장하지 않았습니다: 잠시 뒤 다시 해 주세요"))
         yield
     finally:
         os.close(handle)  # closing the descriptor releases the lock
+
+
+def wait_for_lock(handle: int, deadline: float, busy: Callable[[], Exception],
+                  pause: float = 0.01) -> None:
+    """Take the exclusive flock of ``handle``, or raise ``busy()`` after ``deadline``."""
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise busy() from None
+            time.sleep(pause)
 
 
 def update(path: str | Path, expected: str | None, change: Callable[[bytes], bytes],

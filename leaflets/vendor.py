@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import secrets
@@ -40,6 +39,7 @@ from pathlib import Path
 
 from leaflets.errors import OutputError
 from leaflets.ledger import LOCK_TIMEOUT, Ledger, LedgerBusy, Transaction
+from leaflets.shared import wait_for_lock
 
 LOCK_NAME = ".lock"
 PENDING = ".pending"
@@ -60,16 +60,9 @@ def locked(vendor: Path, timeout: float = LOCK_TIMEOUT):
         except OSError as error:
             raise _output_error(vendor, error) from None
         try:
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise LedgerBusy(f"인쇄소 묶음 폴더 '{vendor}'에 다른 작업이 "
-                                         f"{timeout:g}초 넘게 쓰고 있습니다. 그 작업이 끝난 뒤 "
-                                         "다시 해 주세요") from None
-                    time.sleep(0.05)
+            wait_for_lock(handle, deadline, lambda: LedgerBusy(
+                f"인쇄소 묶음 폴더 '{vendor}'에 다른 작업이 {timeout:g}초 넘게 쓰고 "
+                "있습니다. 그 작업이 끝난 뒤 다시 해 주세요"), pause=0.05)
             # A build swaps dist/ for a copy: a lock on the old file guards nothing.
             try:
                 current = os.fstat(handle).st_ino == os.stat(vendor / LOCK_NAME).st_ino

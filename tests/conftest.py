@@ -52,6 +52,16 @@ def edited(edit) -> str:
     return tomlkit.dumps(doc)
 
 
+def set_at(path, value):
+    """An edit (for :func:`edited`) that sets doc[path...] = value."""
+    def edit(doc):
+        node = doc
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    return edit
+
+
 def content_with(edit, name="minwon24.toml"):
     """Parse the default content after ``edit``; raises DataError like a real file."""
     return parse_content(edited(edit).encode(), name)

@@ -7,6 +7,7 @@ import pytest
 
 from leaflets.cli import main
 from leaflets.products import PRODUCTS
+from tests.conftest import set_at as _set
 
 # 60 characters: the longest step the content file accepts.
 LONG_STEP = ("공인인증서로 신분확인을 하고 나서 필요한 민원 서류를 골라 "
@@ -15,14 +16,6 @@ LONG_TITLE = "**민원24** 이용 방법 어렵지 않아요! 집에서도 회�
 LONG_HEADLINE = ("언제 어디서나 이용 가능한 민원24는 편리하고 비용이 저렴합니다 "
                  "이제 집에서도 회사에서도 발급 받으세요")
 
-
-def _set(path, value):
-    def edit(doc):
-        node = doc
-        for key in path[:-1]:
-            node = node[key]
-        node[path[-1]] = value
-    return edit
 
 
 @pytest.mark.parametrize(("path", "value", "product", "field"), [

@@ -9,6 +9,7 @@ from leaflets.cli import main
 from leaflets.content import load_content, parse_content
 from leaflets.errors import DataError, MissingGlyphError
 from tests.conftest import DEFAULT_TEXT, content_with
+from tests.conftest import set_at as _set
 
 
 def test_defaults_reproduce_the_plan(default_content):
@@ -28,15 +29,6 @@ def test_defaults_reproduce_the_plan(default_content):
     assert default_content.poster.trim_mm == (210, 297)
     assert default_content.pocket.trim_mm == (105, 148)
 
-
-def _set(path, value):
-    """An edit that sets doc[path...] = value."""
-    def edit(doc):
-        node = doc
-        for key in path[:-1]:
-            node = node[key]
-        node[path[-1]] = value
-    return edit
 
 
 def _delete(path):

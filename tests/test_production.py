@@ -9,6 +9,7 @@ from leaflets.cli import main
 from leaflets.errors import DataError
 from leaflets.production import load_production
 from leaflets.project import DEFAULT_PRODUCTION
+from tests.conftest import set_at as _set
 
 DEFAULT = DEFAULT_PRODUCTION.read_text(encoding="utf-8")
 
@@ -33,14 +34,6 @@ def test_defaults_are_the_plans_runs():
         assert sizes[name] == size
     assert production.office_sheet.name == "A4"
 
-
-def _set(path, value):
-    def edit(doc):
-        node = doc
-        for key in path[:-1]:
-            node = node[key]
-        node[path[-1]] = value
-    return edit
 
 
 def _delete_office(doc):
