@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import tomllib
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,16 +27,29 @@ THRESHOLD = 40  # per-channel difference that counts as changed (anti-aliasing i
 BLOCK = 4  # pixels per cell when grouping changes into regions
 GAP = 3  # cells: changes closer than this join one region
 OUTLINE = (220, 20, 60)
+MARGIN = 3  # pixels of clear space between a change and its outline
+LINE = 3  # pixels, the outline's width
+REACH = 48  # pixels a frame's side may move out to clear a word
+INK = 40  # difference from the background that makes a pixel ink, not to be covered
 
-LABELS = {
+LABELS = {  # every field of the content file, as staff name it on a 결재 document
     "service.name": "서비스 이름", "service.url": "QR 주소", "service.publisher": "발행처",
     "fee_table.title": "수수료 표 제목", "fee_table.free_label": "무료 표시",
+    "fee_table.document_label": "수수료 표 첫째 칸 제목",
+    "fee_table.counter_label": "수수료 표 민원창구 칸 제목",
+    "fee_table.kiosk_label": "수수료 표 무인발급기 칸 제목",
+    "fee_table.online_label": "수수료 표 민원24 칸 제목",
     "howto.title": "이용 방법 제목", "howto.note": "이용 방법 참고",
-    "qr_caption": "QR 안내 문구",
+    "qr.caption": "QR 안내 문구",
+    "poster-a4.trim_mm": "포스터 재단 크기", "poster-a4.bleed_mm": "포스터 도련",
     "poster-a4.headline": "포스터 제목", "poster-a4.lead": "포스터 안내 문구",
+    "pocket.trim_mm": "리플릿 재단 크기", "pocket.bleed_mm": "리플릿 도련",
     "pocket.front_title": "리플릿 앞면 제목", "pocket.back_headline": "리플릿 뒷면 제목",
     "pocket.lead": "리플릿 안내 문구",
+    "pocket.howto.steps": "리플릿 이용 방법", "pocket.howto.note": "리플릿 이용 방법 참고",
+    "desk.title": "전용창구 제목", "desk.text": "전용창구 안내 문구",
 }
+UNITS = {"trim_mm": " mm", "bleed_mm": " mm"}
 FEE_COLUMNS = {"counter": "민원창구", "kiosk": "무인발급기", "online": "민원24"}
 
 
@@ -52,7 +65,9 @@ class PageDiff:
     product: str
     page: int
     regions: tuple[tuple[int, int, int, int], ...]  # pixel boxes in the after render
-    image: Image.Image  # before | after, outlined
+    before: Image.Image  # the old render, changes outlined
+    after: Image.Image  # the new render, changes outlined
+    image: Image.Image  # before | after, side by side with their headings
 
 
 def load_version(spec: str, data_path: Path) -> tuple[bytes, str]:
@@ -101,10 +116,17 @@ def _flatten(doc: dict) -> dict[str, str]:
             dotted = f"{path}.{key}" if path else key
             if dotted in ("fees", "howto.steps"):
                 continue
+            label = LABELS.get(dotted, dotted)
             if isinstance(value, dict):
                 walk(value, dotted)
+            elif isinstance(value, list) and all(isinstance(v, int | float) for v in value):
+                flat[label] = " × ".join(f"{v:g}" for v in value) + UNITS.get(key, "")
+            elif isinstance(value, list):
+                for number, item in enumerate(value, start=1):
+                    flat[f"{label} {number}단계"] = str(item)
             else:
-                flat[LABELS.get(dotted, dotted)] = str(value)
+                flat[label] = f"{value:g}{UNITS.get(key, '')}" if isinstance(
+                    value, int | float) and not isinstance(value, bool) else str(value)
 
     walk(doc, "")
     return flat
@@ -121,7 +143,9 @@ def page_diffs(old: Content, new: Content, renderer: Renderer) -> list[PageDiff]
             same = a.size == b.size
             regions = changed_regions(a, b) if same else ((0, 0, b.width, b.height),)
             if regions:
-                diffs.append(PageDiff(name, number, regions, _side_by_side(a, b, regions)))
+                marked_a, marked_b = outlined(a, b, regions), outlined(b, a, regions)
+                diffs.append(PageDiff(name, number, regions, marked_a, marked_b,
+                                      _side_by_side(marked_a, marked_b)))
     return diffs
 
 
@@ -160,7 +184,102 @@ def changed_regions(a: Image.Image, b: Image.Image) -> tuple[tuple[int, int, int
     return tuple(sorted(regions, key=lambda r: (r[1], r[0])))
 
 
-def _side_by_side(a, b, regions):
+def outlined(image: Image.Image, other: Image.Image,
+             regions: tuple[tuple[int, int, int, int], ...]) -> Image.Image:
+    """``image`` with a red frame around each region, drawn outside what changed.
+
+    Each frame keeps ``MARGIN`` pixels clear around every pixel that differs from
+    ``other`` near the region (anti-aliased edges included) and is clamped to the
+    image. Its sides move out (up to ``REACH``) past the ink of either render, so
+    that it goes round the whole word ("500원", not "5|00원"); where no clear line is
+    that near, the frame passes behind the ink. It is never painted on a changed
+    pixel nor on ink."""
+    image, other = image.convert("RGB"), other.convert("RGB")
+    if image.size != other.size:  # a page that changed size: one frame around all of it
+        changed = Image.new("L", image.size, 255)
+        other = image
+    else:
+        changed = ImageChops.difference(image, other).convert("L").point(
+            lambda v: 255 if v else 0)
+    result = image.copy()
+    for box in regions:
+        inner = _grown(changed, box)
+        background = _most_common(image, _band(image.size, inner, MARGIN + LINE))
+        keep = ImageChops.lighter(changed, ImageChops.lighter(
+            _ink(image, background), _ink(other, background)))
+        band = _band(image.size, _clear_of(keep, inner), LINE)
+        result.paste(OUTLINE, mask=ImageChops.subtract(band, keep))
+    return result
+
+
+def _grown(changed: Image.Image, box) -> tuple[int, int, int, int]:
+    """``box`` grown to every changed pixel near it, then by the margin, clamped."""
+    width, height = changed.size
+    reach = GAP * BLOCK
+    near = (max(0, box[0] - reach), max(0, box[1] - reach),
+            min(width, box[2] + reach), min(height, box[3] + reach))
+    found = changed.crop(near).getbbox()
+    left, top, right, bottom = box if found is None else (
+        min(box[0], near[0] + found[0]), min(box[1], near[1] + found[1]),
+        max(box[2], near[0] + found[2]), max(box[3], near[1] + found[3]))
+    return (max(0, left - MARGIN), max(0, top - MARGIN),
+            min(width, right + MARGIN), min(height, bottom + MARGIN))
+
+
+def _clear_of(keep: Image.Image, inner) -> tuple[int, int, int, int]:
+    """``inner`` (left, top, right, bottom; right and bottom exclusive) with each side
+    moved out, by at most ``REACH``, until the line drawn there crosses no ink."""
+    width, height = keep.size
+    box = list(inner)
+    limits = (max(0, inner[0] - REACH), max(0, inner[1] - REACH),
+              min(width, inner[2] + REACH), min(height, inner[3] + REACH))
+
+    def strip(side, at):
+        left, top, right, bottom = box
+        return {0: (at - LINE, top - LINE, at, bottom + LINE),
+                1: (left - LINE, at - LINE, right + LINE, at),
+                2: (at, top - LINE, at + LINE, bottom + LINE),
+                3: (left - LINE, at, right + LINE, at + LINE)}[side]
+
+    for _ in range(4):  # moving one side lengthens the others: settle a few times
+        before = tuple(box)
+        for side, step in ((0, -1), (1, -1), (2, 1), (3, 1)):
+            at = box[side]
+            while keep.crop(strip(side, at)).getbbox() is not None and at != limits[side]:
+                at += step
+            if keep.crop(strip(side, at)).getbbox() is None:
+                box[side] = at
+        if tuple(box) == before:
+            break
+    return tuple(box)
+
+
+def _band(size, inner, line: int) -> Image.Image:
+    """A mask: a frame ``line`` pixels wide just outside ``inner``, clamped to ``size``."""
+    left, top, right, bottom = inner
+    band = Image.new("L", size, 0)
+    ImageDraw.Draw(band).rectangle(
+        (max(0, left - line), max(0, top - line),
+         min(size[0], right + line) - 1, min(size[1], bottom + line) - 1),
+        outline=255, width=line)
+    return band
+
+
+def _most_common(image: Image.Image, mask: Image.Image) -> tuple[int, int, int]:
+    """The colour ``mask`` covers most: the paper or tint the frame crosses."""
+    box = mask.getbbox() or (0, 0, 1, 1)
+    pixels, chosen = image.crop(box).getdata(), mask.crop(box).getdata()
+    counts = Counter(p for p, m in zip(pixels, chosen, strict=True) if m)
+    return counts.most_common(1)[0][0] if counts else (255, 255, 255)
+
+
+def _ink(image: Image.Image, background) -> Image.Image:
+    """Pixels clearly unlike ``background``: text, rules, pictures (a mask)."""
+    return ImageChops.difference(image, Image.new("RGB", image.size, background)) \
+        .convert("L").point(lambda v: 255 if v >= INK else 0)
+
+
+def _side_by_side(a, b):
     gap, header = 24, 40
     canvas = Image.new("RGB", (a.width + b.width + gap, max(a.height, b.height) + header),
                        (255, 255, 255))
@@ -170,10 +289,6 @@ def _side_by_side(a, b, regions):
     font = ImageFont.truetype(str(FONTS / "NanumSquareB.ttf"), 22)
     draw.text((8, 8), "변경 전", fill=(0, 0, 0), font=font)
     draw.text((a.width + gap + 8, 8), "변경 후", fill=(0, 0, 0), font=font)
-    for left, top, right, bottom in regions:
-        for offset in (0, a.width + gap):
-            draw.rectangle((left + offset - 3, top + header - 3, right + offset + 2,
-                            bottom + header + 2), outline=OUTLINE, width=3)
     return canvas
 
 
