@@ -24,7 +24,8 @@ import waitress
 
 import leaflets.render
 import leaflets.users
-import leaflets.web
+import leaflets.web.common
+import leaflets.web.fees
 from leaflets.products import PRODUCTS
 from leaflets.project import DEFAULT_DATA, DEFAULT_DONGS, DEFAULT_PRODUCTION
 from leaflets.users import UserStore
@@ -251,7 +252,7 @@ def test_a_crash_in_a_view_is_a_korean_page_without_a_trace(live, monkeypatch):
     def broken(path):
         raise RuntimeError("internal detail /srv/secret")
 
-    monkeypatch.setattr(leaflets.web, "load_content", broken)
+    monkeypatch.setattr(leaflets.web.fees, "load_content", broken)
     reply = live.fetch("GET", "/fees", cookie=cookie)
     assert reply.status == 500
     assert "서버에서 오류가 났습니다" in reply.text
@@ -360,8 +361,8 @@ def test_the_dong_file_is_read_again_only_when_it_or_a_picture_changed(tmp_path,
     client = app.test_client()
     _client_login(client, ADMIN)
     reads = []
-    load_dongs = leaflets.web.load_dongs
-    monkeypatch.setattr(leaflets.web, "load_dongs", lambda path: reads.append(path)
+    load_dongs = leaflets.web.common.load_dongs
+    monkeypatch.setattr(leaflets.web.common, "load_dongs", lambda path: reads.append(path)
                         or load_dongs(path))
     page = f"/dong/옥수동/pocket-{PRODUCTS['pocket'].dong_page}.png"
     before = client.get(page).data

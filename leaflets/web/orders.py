@@ -1,0 +1,39 @@
+"""Orders: the vendor package, made (and recorded) once per content version."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request, send_file
+
+from leaflets.diff import field_changes
+from leaflets.errors import LeafletsError
+from leaflets.web.common import Site, login_required
+
+
+def register(app, site: Site) -> None:
+    """Add /package (관리자 only)."""
+
+    @app.route("/package", methods=["GET", "POST"])
+    @login_required(admin=True)
+    def package():
+        from leaflets.package import make_package
+
+        if request.method == "POST":
+            try:
+                with site.lock:
+                    result = make_package(site.data, site.production, site.out, site.ledger,
+                                          renderer=site.renderer())
+            except LeafletsError as wrong:
+                abort(400, str(wrong))
+            # Already ordered (a second click): the same zip, nothing new recorded.
+            if not result.zip_path.is_file():
+                abort(400, f"이 내용은 발주 기록 #{result.order_id}로 이미 발주했지만 그 묶음 "
+                           "파일이 없습니다. 명령줄의 leaflets package --reorder 로 다시 "
+                           "만들어 주세요.")
+            return send_file(result.zip_path, mimetype="application/zip", as_attachment=True,
+                             download_name=result.zip_path.name)
+        orders = site.ledger.orders()
+        standing = [order for order in orders if not order.voided]
+        changes = None
+        if standing and standing[-1].content:
+            changes = field_changes(standing[-1].content, site.data.read_bytes())
+        return render_template("package.html.j2", orders=orders, changes=changes)
