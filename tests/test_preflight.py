@@ -205,3 +205,18 @@ def test_an_operator_split_across_content_streams_is_still_read():
     writer.write(buffer)
     found = scan(pypdf.PdfReader(io.BytesIO(buffer.getvalue())))
     assert [use.values for use in found.colours if use.what == "rg"] == [(0.0, 0.5, 1.0)]
+
+
+def test_a_banner_image_is_measured_against_its_own_ppi(corpus, tmp_path):
+    """150 ppi at the printed size: too coarse in the hand (300 ppi), sharp on a
+    배너기 read from metres away (100 ppi at 1:1); 72 ppi fails both."""
+    for name, pixels, default_ok in (("mid.jpg", 118, False), ("low.jpg", 57, False)):
+        _image(tmp_path, name, "CMYK", (0, 0, 0, 128), pixels)  # 20 mm wide
+        html = (f"<img class='at' style='left: 60mm; top: 30mm; width: 20mm' "
+                f"src='{tmp_path / name}'>")
+        pdf = corpus(html)
+        assert preflight(pdf, name, url=URL).passed is default_ok
+        banner = preflight(pdf, name, url=URL, min_ppi=100)
+        assert banner.passed is (name == "mid.jpg"), format_report(banner)
+        if not banner.passed:
+            assert "이 제품은 100 ppi 이상" in banner.failures("images")[0].detail

@@ -78,7 +78,7 @@ __all__ = [
     "SMALL_TEXT_PT", "TAC_DPI", "CMYKRasters", "Finding", "Parts", "PreflightError",
     "RasterError", "Report", "block_codes", "cmyk_rasters", "encryption", "format_report",
     "ink_bound", "ink_in", "page_tac", "preflight", "preflight_many", "profile_problems",
-    "report_json",
+    "report_json", "report_rows", "verdict",
 ]
 
 
@@ -105,7 +105,8 @@ def preflight_many(pdfs: list[tuple[bytes, str, float]], url: str | None = None,
 def preflight(pdf: bytes, name: str = "", *, bleed_mm: float = 3.0, safe_mm: float = 3.0,
               url: str | None = None, rasters: list | None = None,
               parts: Parts | None = None, spots: tuple[str, ...] = (), sheet: bool = False,
-              require_qr: bool | None = None) -> Report:
+              require_qr: bool | None = None, min_ppi: float = MIN_PPI,
+              min_text_pt: float | None = None) -> Report:
     """Run every check on ``pdf``.
 
     ``url`` is what each QR code must open; a code is required of the project's own
@@ -113,6 +114,9 @@ def preflight(pdf: bytes, name: str = "", *, bleed_mm: float = 3.0, safe_mm: flo
     the spot colours the job prints. ``sheet`` checks an imposed press sheet:
     registration-colour marks may lie anywhere and do not count as ink. With
     ``parts``, ink and QR code are checked by the file's parts (see :class:`Parts`).
+    ``min_ppi`` and ``min_text_pt`` are the product's own limits (a banner read from
+    metres away: 100 ppi at 1:1, no type under 60 pt); text outside the BleedBox
+    (slug) is exempt from ``min_text_pt``.
     An encrypted file fails the encryption check and is not opened further."""
     try:
         reader = PdfReader(io.BytesIO(pdf), strict=False)
@@ -137,7 +141,8 @@ def preflight(pdf: bytes, name: str = "", *, bleed_mm: float = 3.0, safe_mm: flo
             rasters = None
     doc = _Doc(pdf, reader, document, bleed_mm, safe_mm, url,
                rasters=[rasters] if rasters is not None else None,
-               spots=tuple(spots), sheet=sheet, require_qr=require_qr)
+               spots=tuple(spots), sheet=sheet, require_qr=require_qr, min_ppi=min_ppi,
+               min_text_pt=min_text_pt)
     try:
         findings = []
         for key, check in _CHECK_FUNCTIONS.items():
@@ -183,26 +188,38 @@ def _status(report: Report, key: str) -> str:
     return "pass" if any(f.check == key for f in report.findings) else "not_run"
 
 
+RESULTS = {"pass": "통과", "fail": "실패", "not_run": "검사 못 함"}
+
+
+def report_rows(report: Report, limit: int = 5) -> list[tuple[str, str, str, list[str]]]:
+    """The report's table, one row per check in :data:`CHECKS` order: (key, Korean label,
+    result, lines "where: detail" of its first ``limit`` failures and "… 외 N건")."""
+    rows = []
+    for key, label in CHECKS.items():
+        failures = report.failures(key)
+        lines = [f"{f.where}: {f.detail}" for f in failures[:limit]]
+        if len(failures) > limit:
+            lines.append(f"… 외 {len(failures) - limit}건")
+        rows.append((key, label, RESULTS[_status(report, key)], lines))
+    return rows
+
+
+def verdict(report: Report) -> str:
+    """The file's verdict in one Korean line."""
+    return "합격: 인쇄소에 보낼 수 있습니다" if report.passed else (
+        "불합격: " + ", ".join(CHECKS[k] for k in report.failed_checks()))
+
+
 def format_report(report: Report, limit: int = 5) -> str:
     """The report as a plain-text table with Korean labels, aligned for a terminal."""
     width = max(_columns(label) for label in CHECKS.values())
     blank = " " * (width + 8)
     lines = [f"■ {report.name}", f"  {_pad('검사 항목', width)}  결과  위치 · 값"]
-    for key, label in CHECKS.items():
-        failures = report.failures(key)
-        if not failures:
-            result = "통과" if _status(report, key) == "pass" else "검사 못 함"
-            lines.append(f"  {_pad(label, width)}  {result}")
-            continue
-        first, *rest = failures
-        lines.append(f"  {_pad(label, width)}  실패  {first.where}: {first.detail}")
-        for finding in rest[: limit - 1]:
-            lines.append(f"  {blank}{finding.where}: {finding.detail}")
-        if len(rest) >= limit:
-            lines.append(f"  {blank}… 외 {len(rest) - limit + 1}건")
-    verdict = "합격: 인쇄소에 보낼 수 있습니다" if report.passed else (
-        "불합격: " + ", ".join(CHECKS[k] for k in report.failed_checks()))
-    lines.append(f"  → {verdict}")
+    for _, label, result, details in report_rows(report, limit):
+        first, *rest = details or [""]
+        lines.append(f"  {_pad(label, width)}  {result}" + (f"  {first}" if first else ""))
+        lines.extend(f"  {blank}{line}" for line in rest)
+    lines.append(f"  → {verdict(report)}")
     return "\n".join(lines)
 
 

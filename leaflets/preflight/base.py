@@ -16,6 +16,9 @@ MIN_PPI = 300
 SMALL_TEXT_PT = 12
 TAC_DPI = 100
 QR_DPI = 150
+# A page is read for QR codes at QR_DPI, or coarser when that would take more pixels
+# than this (a 600 × 1800 mm banner: 40 million at 150 dpi; its modules are millimetres).
+QR_MAX_PIXELS = 16_000_000
 
 MIN_LINE_PT = 0.25  # thinnest line a plate holds reliably
 REGISTRATION = "/All"  # the Separation every plate prints: crop marks, targets
@@ -106,6 +109,8 @@ class _Doc:
     spots: tuple[str, ...] = ()  # spot colours the job prints (production.toml)
     sheet: bool = False  # an imposed press sheet: registration marks anywhere
     require_qr: bool | None = None  # None: only on the project's own files
+    min_ppi: float = MIN_PPI  # the product's: 300 for what is read in the hand
+    min_text_pt: float | None = None  # the product's smallest type, if it has one
 
     @property
     def scan(self):

@@ -11,6 +11,7 @@ from leaflets.preflight.base import (
     MIN_PPI,
     PT_PER_MM,
     QR_DPI,
+    QR_MAX_PIXELS,
     SMALL_TEXT_PT,
     Finding,
     Parts,
@@ -18,6 +19,7 @@ from leaflets.preflight.base import (
     _inside,
     _mm,
 )
+from leaflets.preflight.colour import placed
 
 _PAGEOBJ_TEXT, _PAGEOBJ_IMAGE = 1, 3
 
@@ -79,16 +81,17 @@ def check_rgb(doc):
 
 
 def check_images(doc):
-    """Every image is at least MIN_PPI at its placed size."""
+    """Every image is at least the product's ppi (MIN_PPI unless told) at its placed size."""
     for number, page in enumerate(doc.pdfium, start=1):
         for index, obj in enumerate(page.get_objects(max_depth=8)):
             if obj.type != _PAGEOBJ_IMAGE:
                 continue
             meta = obj.get_metadata()
             ppi = min(meta.horizontal_dpi, meta.vertical_dpi)
-            if ppi < MIN_PPI - 0.5:
+            if ppi < doc.min_ppi - 0.5:
+                need = "" if doc.min_ppi == MIN_PPI else f", 이 제품은 {doc.min_ppi:g} ppi 이상"
                 yield Finding("images", False, f"{number}쪽 이미지 #{index}",
-                              f"실효 해상도 {ppi:.0f} ppi ({meta.width}×{meta.height} px)")
+                              f"실효 해상도 {ppi:.0f} ppi ({meta.width}×{meta.height} px{need})")
 
 
 
@@ -102,12 +105,23 @@ def _qr_by_parts(doc, parts: Parts):
 
 
 def check_small_text(doc):
-    """Text under 12 pt in one ink; no rich black text at any size."""
+    """Text under 12 pt in one ink; no rich black text at any size; with the product's
+    ``min_text_pt``, no type smaller than that."""
     seen = set()
     for run in doc.scan.texts:
         left, bottom, right, top = doc.bleed_box(run.page)
         if not (left <= run.x <= right and bottom <= run.y <= top):
             continue  # slug and marks, outside the bleed
+        if doc.sheet and placed(run.where):
+            continue  # a placed page's type, judged in its own file at its own size
+        if doc.min_text_pt is not None and run.size_pt < doc.min_text_pt - 0.05:
+            key = (run.page, round(run.size_pt, 1), "min")
+            if key not in seen:
+                seen.add(key)
+                yield Finding("small_text", False, f"{run.page}쪽",
+                              f"{run.size_pt:.1f}pt 글자: 이 제품은 {doc.min_text_pt:g}pt "
+                              "이상이어야 읽힙니다")
+            continue
         inks = _inks(run.space.family, run.values)
         colour = " ".join(f"{v:g}" for v in run.values)
         key = (run.page, round(run.size_pt, 1), colour)
@@ -165,8 +179,14 @@ def check_qr(doc):
                       "요구하지 않습니다 (--qr 주소로 검사)")
 
 
+def _qr_dpi(page) -> float:
+    """QR_DPI, or less for a page so large that QR_DPI would take over QR_MAX_PIXELS."""
+    width, height = page.get_size()
+    return min(QR_DPI, (QR_MAX_PIXELS / (width * height)) ** 0.5 * 72)
+
+
 def _read_codes(page):
-    image = page.render(scale=QR_DPI / 72).to_pil().convert("L")
+    image = page.render(scale=_qr_dpi(page) / 72).to_pil().convert("L")
     return zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode,
                                   return_errors=True)
 
@@ -194,7 +214,7 @@ def _qr_inks(doc, number, image, code):
     from leaflets.preflight.base import TAC_DPI
     from leaflets.preflight.ink import _total_ink
 
-    scale = TAC_DPI / QR_DPI
+    scale = TAC_DPI / _qr_dpi(doc.pdfium[number - 1])
     corners = [code.position.top_left, code.position.top_right,
                code.position.bottom_left, code.position.bottom_right]
     left, right = (f(p.x for p in corners) * scale for f in (min, max))
