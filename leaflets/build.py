@@ -26,8 +26,10 @@ from leaflets.content import Content, load_content
 from leaflets.dongs import Dong, load_dongs
 from leaflets.editions import Delivered, Delivery, EditionPool, make_common
 from leaflets.errors import OutputError
-from leaflets.impose.plan import plan_office
+from leaflets.impose.plan import plan_office, sheet_note
+from leaflets.media import FOLDER as MEDIA_FOLDER
 from leaflets.media import media_files
+from leaflets.media.printed import print_media_files
 from leaflets.production import Production, load_production
 from leaflets.products import PRODUCTS
 from leaflets.project import DEFAULT_DONGS, DEFAULT_PRODUCTION
@@ -95,10 +97,12 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
     with _Staging(out_dir) as staging:
         screens = {}
         if gu is None:
-            gu = list(render_files(content, renderer, rendered=screens))
+            gu = list(render_files(content, renderer, rendered=screens,
+                                   spots=production.spots))
             prints = {artifact.product: data for _, (artifact, data) in gu
                       if artifact.kind == "print"}
             gu += list(imposed_files(content, production, prints, renderer))
+            gu += print_media_files(content, production.media, renderer, production.spots)
             cache.put(gu_key, gu)
         if todo and common is None:
             proofs = {(a.product, a.page): data for _, (a, data) in gu if a.kind == "proof-png"}
@@ -138,6 +142,55 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
             staging.commit(manifest, keep=KEPT)
     cache.prune()
     return BuildResult(out_dir, content.sha256, artifacts)
+
+
+def build_media(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
+                renderer: Renderer | None = None) -> BuildResult:
+    """Make only ``out_dir/media/`` (``leaflets build --media-only``): no poster or pocket.
+
+    Every medium is made and checked before anything is written; then the media
+    folder is swapped in whole and the manifest's media entries replaced (the other
+    files of a previous build stay, and its manifest notes the media's content).
+    """
+    out_dir = Path(out_dir)
+    _check_target(out_dir)
+    content = load_content(data_path)
+    production = load_production(production_path)
+    files = media_files(content, production.media)
+    if renderer is None:
+        from leaflets.render import Renderer
+        renderer = Renderer(output=production.output)
+    files += print_media_files(content, production.media, renderer, production.spots)
+    artifacts = tuple(artifact for _, (artifact, _) in files)
+    try:
+        manifest = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("artifacts"), list):
+        write_folder(out_dir, dict(files), {"generator": f"leaflets {__version__}",
+                                            "data_sha256": content.sha256,
+                                            "artifacts": [manifest_entry(a) for a in artifacts]})
+        return BuildResult(out_dir, content.sha256, artifacts)
+    kept = [entry for entry in manifest["artifacts"] if not _in_media(entry)]
+    manifest.update(media_data_sha256=content.sha256,
+                    artifacts=kept + [manifest_entry(a) for a in artifacts])
+    prefix = f"{MEDIA_FOLDER}/"
+    _replace_folder(out_dir / MEDIA_FOLDER, {path.removeprefix(prefix): data
+                                             for path, (_, data) in files})
+    staged = out_dir / f".{MANIFEST}.new-{os.getpid()}"
+    try:
+        staged.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
+                          encoding="utf-8")
+        os.replace(staged, out_dir / MANIFEST)
+    except OSError as error:
+        staged.unlink(missing_ok=True)
+        raise OutputError(f"출력 폴더 '{out_dir}'의 {MANIFEST}에 쓸 수 없습니다: "
+                          f"{error.strerror}") from None
+    return BuildResult(out_dir, content.sha256, artifacts)
+
+
+def _in_media(entry) -> bool:
+    return isinstance(entry, dict) and str(entry.get("path", "")).startswith(f"{MEDIA_FOLDER}/")
 
 
 def _render_alone(content, production, dong, renderer, common):
@@ -210,10 +263,12 @@ def write_folder(out_dir: Path, files: dict, manifest: dict):
         staging.commit(manifest, keep=KEPT)
 
 
-def render_files(content: Content, renderer: Renderer, rendered: dict | None = None):
+def render_files(content: Content, renderer: Renderer, rendered: dict | None = None,
+                 spots: tuple[str, ...] = ()):
     """Yield (relative path, (Artifact, bytes)) for every file of the 구 edition.
 
-    ``rendered``, if given, receives each product's screen rendering. Raises
+    ``rendered``, if given, receives each product's screen rendering; ``spots`` are the
+    spot colours the job prints (production.toml's [output] spots). Raises
     PreflightFailed, after rendering everything, if any print file fails.
     """
     from leaflets.preflight import preflight_many
@@ -240,7 +295,8 @@ def render_files(content: Content, renderer: Renderer, rendered: dict | None = N
         printed[name] = renderer.render(content, name, "print")
     # One preflight pass for all print files (one Ghostscript run).
     reports = preflight_many([(p.pdf, f"print/{name}.pdf", p.bleed_mm)
-                              for name, p in printed.items()], url=content.service.url)
+                              for name, p in printed.items()], url=content.service.url,
+                             spots=spots)
     for (name, result), report in zip(printed.items(), reports, strict=True):
         if not report.passed:
             failed.append(report)
@@ -272,8 +328,9 @@ def imposed_files(content: Content, production: Production, prints: dict[str, by
             "imposed": (f"imposed/{run.product}.pdf", lambda run=run: plan_for_run(
                 run, production, content, sheet=sheet, method=method)),
             "office": (f"office/{run.product}-{production.office_sheet.name}.pdf",
-                       lambda run=run, piece=piece: plan_office(run, production.office_sheet,
-                                                               piece)),
+                       lambda run=run, piece=piece: plan_office(
+                           run, production.office_sheet, piece,
+                           content.bleed_mm(run.product))),
         }
         for kind in kinds:
             path, make_plan = plans[kind]
@@ -284,7 +341,8 @@ def imposed_files(content: Content, production: Production, prints: dict[str, by
                 Artifact(run.product, kind, path, sha256(pdf), len(plan.sides), piece,
                          sheet=plan.sheet.name, sheet_mm=plan.sheet_mm, n_up=plan.n_up,
                          method=plan.method, sheets=plan.sheets, quantity=plan.quantity,
-                         used_percent=round(plan.used_percent, 1)),
+                         used_percent=round(plan.used_percent, 1),
+                         cell_bleed_mm=plan.bleed_mm, note=sheet_note(plan)),
                 pdf,
             )
 
@@ -297,6 +355,8 @@ def manifest_entry(artifact: Artifact) -> dict:
         entry["bleed_mm"] = _number(artifact.bleed_mm)
     if artifact.sheet_mm is not None:
         entry["sheet_mm"] = [_number(v) for v in artifact.sheet_mm]
+    if artifact.cell_bleed_mm is not None:
+        entry["cell_bleed_mm"] = _number(artifact.cell_bleed_mm)
     return {key: value for key, value in entry.items() if value is not None}
 
 

@@ -41,7 +41,9 @@ def cmd_check(args) -> int:
     """내용 파일(minwon24.toml), 발주 파일(production.toml), 동 파일(dongs.toml)에
     틀린 곳이 없는지 검사만 합니다. 아무 파일도 만들지 않습니다.
     build 와 똑같이 두 제품을 그려 보고(쪽 맞춤, 사전 검사) 내용이 넘치면
-    어느 제품의 어느 항목인지 알려 줍니다: check 를 통과하면 build 도 통과합니다.
+    어느 제품의 어느 항목인지 알려 줍니다. 문자(SMS 90바이트·LMS 2,000바이트,
+    CP949)와 소식지·배너기 인쇄 파일도 build 처럼 검사합니다:
+    check 를 통과하면 build 도 통과합니다.
 
     예) leaflets check
         leaflets check --data 새수수료.toml --production 발주.toml --dongs 동.toml
@@ -60,6 +62,9 @@ def cmd_check(args) -> int:
     dongs = load_dongs(args.dongs)
     pictures = sum(1 for dong in dongs.dongs if dong.image)
     print(f"확인 완료: {args.dongs} — 동 {len(dongs.dongs)}곳, 그림 {pictures}개")
+    from leaflets.media import media_files
+
+    media = media_files(content, production.media)  # 문자 bytes and CP949, as build
     # The fit check and the preflight, as build does them, with nothing written:
     # check passes exactly when build would.
     from leaflets.build import render_files
@@ -67,10 +72,21 @@ def cmd_check(args) -> int:
     from leaflets.render import Renderer
 
     printed = [artifact for artifact, _ in dict(
-        render_files(content, Renderer(output=production.output))).values()
+        render_files(content, Renderer(output=production.output),
+                     spots=production.spots)).values()
         if artifact.kind == "print"]
     print("확인 완료: 쪽 맞춤·사전 검사 — " + ", ".join(
         f"{PRODUCTS[a.product].title} {a.pages}쪽" for a in printed))
+    # The media as build makes them: 문자 byte limits and CP949, the banners, the
+    # newsletter block and 배너기 rendered and preflighted.
+    from leaflets.media.printed import print_media_files, print_products
+
+    media += print_media_files(content, production.media, Renderer(output=production.output),
+                               production.spots)
+    products = print_products(production.media)
+    print(f"확인 완료: 매체 {len(media)}개 (문자 바이트·CP949, "
+          + ", ".join(f"{p.title} {p.trim_mm[0]:g}×{p.trim_mm[1]:g} mm"
+                      for p in products.values()) + ")")
     return EXIT_OK
 
 
@@ -97,11 +113,14 @@ def cmd_build(args) -> int:
         leaflets build --all-dongs
         leaflets build --clean          → 동 홍보물 없이 구 홍보물만
         leaflets build --data minwon24.toml --out dist/
+        leaflets build --media-only     → media/ (문자·배너·소식지·배너기)만
     """
     from leaflets.build import PreflightFailed, build, previous_dongs
     from leaflets.preflight import format_report
 
     started = time.perf_counter()
+    if args.media_only:
+        return _build_media(args, started)
     progress = _progress_printer(sys.stderr)
     try:
         from leaflets.cache import CACHE_NAME, unsafe_reason
@@ -143,6 +162,32 @@ def cmd_build(args) -> int:
     return EXIT_OK
 
 
+def _build_media(args, started) -> int:
+    """``build --media-only``: the media/ folder alone, the rest of the output kept."""
+    from leaflets.build import PreflightFailed, build_media
+    from leaflets.preflight import format_report
+
+    if args.dong or args.all_dongs or args.clean:
+        print("오류: --media-only 는 --dong·--all-dongs·--clean 과 함께 쓸 수 없습니다",
+              file=sys.stderr)
+        return EXIT_INPUT
+    try:
+        with _sigterm_stops():
+            result = build_media(args.data, args.out, args.production)
+    except PreflightFailed as failure:
+        for report in failure.reports:
+            print(format_report(report), file=sys.stderr)
+        print(f"오류: {failure}", file=sys.stderr)
+        print("아무 파일도 바꾸지 않았습니다.", file=sys.stderr)
+        return EXIT_FAIL
+    elapsed = time.perf_counter() - started
+    print(f"완료: 매체 파일 {len(result.artifacts)}개를 {result.out_dir}/media/ 에 만들었습니다 "
+          f"({elapsed:.1f}초). 포스터·리플릿은 다시 만들지 않았습니다.")
+    for artifact in result.artifacts:
+        print(f"  {artifact.path:<30} {artifact.kind:<11} {artifact.product}")
+    return EXIT_OK
+
+
 def _progress_printer(stream):
     """Progress of a batch: one updating line in a terminal, plain lines otherwise."""
     def show(done, total, name):
@@ -166,16 +211,24 @@ def cmd_preflight(args) -> int:
     모두 통과하면 종료 코드 0, 하나라도 실패하면 1, 읽을 수 없는 파일은 2입니다.
     QR코드는 이 프로젝트가 만든 파일에서만 요구하고 내용 파일(--data)의 service.url 과
     비교합니다. 다른 곳에서 만든 파일은 --qr 주소 로 요구할 수 있습니다.
+    별색은 발주 파일(production.toml)의 [output] spots 에 적은 것만 허용하고,
+    --spot 으로 더할 수 있습니다. 목록에 없는 별색은 불합격입니다.
 
     예) leaflets preflight dist/print/pocket.pdf
         leaflets preflight dist/print/*.pdf --bleed 3
         leaflets preflight 동에서만든.pdf --qr http://www.minwon.go.kr
         leaflets preflight dist/imposed/pocket.pdf --sheet   (인쇄판: 종이 전체가 재단)
         leaflets preflight dist/print/pocket.pdf --format json
+        leaflets preflight 별색.pdf --spot "PANTONE 286 C"
     """
     from leaflets.content import load_content
     from leaflets.preflight import PreflightError, format_report, preflight, report_json
+    from leaflets.production import load_production
 
+    production = args.production or (DEFAULT_PRODUCTION if DEFAULT_PRODUCTION.exists()
+                                      else None)
+    spots = load_production(production).spots if production else ()
+    spots += tuple(spot for spot in args.spot if spot not in spots)
     if args.qr:
         url, require = args.qr, True
     else:
@@ -190,7 +243,7 @@ def cmd_preflight(args) -> int:
     # An imposed sheet is its own trim (TrimBox = BleedBox = the sheet): no bleed beyond it.
     bleed = args.bleed if args.bleed is not None else (0.0 if args.sheet else 3.0)
     reports = [preflight(data, str(path), bleed_mm=bleed, safe_mm=args.safe, url=url,
-                         spots=tuple(args.spot), sheet=args.sheet, require_qr=require)
+                         spots=spots, sheet=args.sheet, require_qr=require)
                for path, data in files]
     if args.format == "json":
         print(report_json(reports))
@@ -251,8 +304,8 @@ def cmd_impose(args) -> int:
     if args.out is None:
         return EXIT_OK
     renderer = Renderer()
-    prints = {a.product: data for a, data in dict(render_files(content, renderer)).values()
-              if a.kind == "print"}
+    prints = {a.product: data for a, data in dict(render_files(
+        content, renderer, spots=production.spots)).values() if a.kind == "print"}
     files = dict(imposed_files(content, production, prints, renderer, product=args.product,
                                sheet=args.sheet, method=args.method))
     manifest = {"data_sha256": content.sha256,
@@ -800,6 +853,9 @@ def make_parser() -> argparse.ArgumentParser:
                                  help="출력 폴더에 있던 동 홍보물을 다시 만들지 않고 지우기")
             command.add_argument("--no-cache", action="store_true",
                                  help="바뀌지 않은 것도 모두 새로 만들기 (캐시 안 씀)")
+            command.add_argument("--media-only", action="store_true",
+                                 help="문자·e-메일·배너·소식지·배너기(media/)만 빨리 만들기 "
+                                      "(포스터·리플릿은 그대로 둠)")
         if name == "impose":
             from leaflets.production import METHODS
             from leaflets.products import PRODUCTS
@@ -883,9 +939,12 @@ def make_parser() -> argparse.ArgumentParser:
             command.add_argument("--qr", metavar="주소",
                                  help="QR코드가 있어야 하고 이 주소를 열어야 함 "
                                       "(기본값: 이 프로젝트의 파일만, 내용 파일의 주소)")
+            command.add_argument("--production", type=Path, default=None, metavar="파일",
+                                 help="별색 목록([output] spots)을 읽을 발주 파일 "
+                                      f"(기본값: 있으면 {DEFAULT_PRODUCTION.name})")
             command.add_argument("--spot", action="append", default=[], metavar="별색",
-                                 help="인쇄소와 약속한 별색 이름 (예: 'PANTONE 185 C', "
-                                      "여러 번 쓸 수 있음)")
+                                 help="발주 파일의 별색에 더해 허용할 별색 이름 "
+                                      "(예: 'PANTONE 185 C', 여러 번 쓸 수 있음)")
             command.add_argument("--sheet", action="store_true",
                                  help="인쇄판(판걸이한 종이) 검사: 맞춤색 표시를 어디에나 허용")
             command.add_argument("--format", choices=("table", "json"), default="table",

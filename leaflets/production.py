@@ -29,6 +29,13 @@ QUOTE_UNITS = {"copy": "부", "thousand": "1,000부", "ream": "연"}
 MAX_QUANTITY = 10_000_000
 MAX_WON = 10_000_000_000
 MEDIA_PX = (100, 4000)  # a banner's side, in pixels
+# A 배너기's side, mm. A PDF page may be at most 200 inches (5,080 mm, PDF 1.6 Annex C)
+# including the marks around the bleed: 3,000 mm leaves room and covers every stand sold.
+XBANNER_MM = (300, 3000)
+MAX_SPOTS = 8
+SPOT_CHARS = 60
+# Colorant names a PDF reserves: process plates, registration colour, no ink.
+_NOT_SPOTS = ("Cyan", "Magenta", "Yellow", "Black", "All", "None")
 _COLOURS = re.compile(r"^([1-4])/([0-4])$")
 
 
@@ -147,6 +154,7 @@ class MediaSettings:
 
     banner_sizes: tuple[tuple[int, int], ...] = ((300, 250), (1200, 630))
     homepage_slot: tuple[int, int] | None = None  # the 구 homepage's banner slot
+    xbanner_mm: tuple[float, float] = (600.0, 1800.0)  # the 배너기 print, width × height
 
 
 @dataclass(frozen=True)
@@ -184,6 +192,7 @@ class Production:
     order: Order | None = None
     media: MediaSettings = MediaSettings()
     output: OutputCondition = field(default_factory=builtin_output)
+    spots: tuple[str, ...] = ()  # spot colours the vendor prints besides CMYK ([output] spots)
 
     def sheet(self, name: str) -> Sheet:
         """The sheet called ``name``."""
@@ -291,13 +300,44 @@ class _Reader:
             self.check_pricing(run, f"runs[{number}]", prices)
         order = self.order(self.table(doc, "order")) if "order" in doc else None
         media = self.media(self.table(doc, "media")) if "media" in doc else MediaSettings()
-        output = self.output(self.table(doc, "output")) if "output" in doc else None
+        output, spots = None, ()
+        if "output" in doc:
+            table = self.table(doc, "output")
+            self.keys(table, "output", (), ("profile", "spots"))
+            output = self.output(table) if "profile" in table else None
+            spots = self.spots(table)
         return Production(self.path, runs, sheets, allocation, prices, order, media=media,
-                          output=output or builtin_output())
+                          output=output or builtin_output(), spots=spots)
+
+    def spots(self, table) -> tuple[str, ...]:
+        """``[output] spots``: the spot colours (별색) the vendor prints, by their PDF names."""
+        value = table.get("spots", [])
+        where = "output.spots"
+        allowed = (f'인쇄소와 약속한 별색 이름의 목록, {MAX_SPOTS}개 이하, 이름마다 '
+                   f'{SPOT_CHARS}자 이하 (예: ["PANTONE 286 C"]); 별색이 없으면 []')
+        if not isinstance(value, list):
+            self.fail(where, "별색 이름의 목록이어야 합니다", value, allowed)
+        if len(value) > MAX_SPOTS:
+            self.fail(where, f"별색이 {len(value)}개입니다", len(value), allowed)
+        spots, seen = [], {}
+        for number, name in enumerate(value, start=1):
+            at = f"{where}[{number}]"
+            if not isinstance(name, str) or not name.strip():
+                self.fail(at, "비어 있지 않은 글자여야 합니다", name, allowed)
+            name = name.strip()
+            if len(name) > SPOT_CHARS or not name.isprintable():
+                self.fail(at, "별색 이름으로 쓸 수 없는 글자입니다", name, allowed)
+            key = name.lstrip("/").casefold()
+            if key in {reserved.casefold() for reserved in _NOT_SPOTS}:
+                self.fail(at, "CMYK 판이나 맞춤색의 이름이지 별색이 아닙니다", name, allowed)
+            if key in seen:
+                self.fail(at, f"{seen[key]}번째 별색과 같은 이름입니다", name, allowed)
+            seen[key] = number
+            spots.append(name)
+        return tuple(spots)
 
     def output(self, table) -> OutputCondition:
         """``[output] profile``: "FOGRA39" or a vendor's ICC file in the project folder."""
-        self.keys(table, "output", ("profile",))
         name = self.text(table, "profile", "output")
         if name == BUILTIN_OUTPUT:
             return builtin_output()
@@ -334,7 +374,7 @@ class _Reader:
 
     def media(self, table) -> MediaSettings:
         """``[media]``: banner sizes [[가로, 세로], ...] and the homepage slot, in px."""
-        self.keys(table, "media", (), ("banner_sizes", "homepage_slot"))
+        self.keys(table, "media", (), ("banner_sizes", "homepage_slot", "xbanner_mm"))
         allowed = f"[가로, 세로] 픽셀, 각각 {MEDIA_PX[0]}~{MEDIA_PX[1]}의 정수 (예: [300, 250])"
 
         def size(value, where):
@@ -348,9 +388,16 @@ class _Reader:
         if not isinstance(sizes, list) or not 1 <= len(sizes) <= 10:
             self.fail("media.banner_sizes", "크기 목록이어야 합니다 (1~10개)", sizes, allowed)
         slot = table.get("homepage_slot")
+        xbanner = table.get("xbanner_mm", list(MediaSettings.xbanner_mm))
+        if (not isinstance(xbanner, list) or len(xbanner) != 2
+                or not all(type(v) in (int, float) and XBANNER_MM[0] <= v <= XBANNER_MM[1]
+                           for v in xbanner)):
+            self.fail("media.xbanner_mm", "배너기 크기 형식이 틀렸습니다", xbanner,
+                      f"[가로, 세로] mm, 각각 {XBANNER_MM[0]}~{XBANNER_MM[1]} (예: [600, 1800])")
         return MediaSettings(
             tuple(size(v, f"media.banner_sizes[{n}]") for n, v in enumerate(sizes, start=1)),
-            None if slot is None else size(slot, "media.homepage_slot"))
+            None if slot is None else size(slot, "media.homepage_slot"),
+            (float(xbanner[0]), float(xbanner[1])))
 
 
     def order(self, table) -> Order:

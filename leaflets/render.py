@@ -103,7 +103,7 @@ class Renderer:
         """
         setup = None
         if mode == "print":
-            setup = PrintSetup(content.trim_mm(product.name), content.bleed_mm(product.name))
+            setup = PrintSetup(_trim_mm(content, product), _bleed_mm(content, product))
         date = build_date()
 
         def slug(side):
@@ -121,7 +121,7 @@ class Renderer:
             slot_style=None,
             content=content,
             product=product,
-            trim_mm=content.trim_mm(product.name),
+            trim_mm=_trim_mm(content, product),
             qr=_with_alt(make_qr(content.service.url, product.qr_width_mm,
                                  css_colour("ink", mode)), content.service),
             registration=css_colour("registration", mode),
@@ -188,12 +188,12 @@ class Renderer:
         if slot_pages is not None and len(document.pages) != len(slot_pages):
             raise LeafletsError(f"{product.name}: 동 덧씌움 쪽 수가 {len(document.pages)}쪽 "
                                 f"(예상 {len(slot_pages)}쪽) 입니다")
-        bleed = content.bleed_mm(product.name) if mode == "print" else 0.0
+        bleed = _bleed_mm(content, product) if mode == "print" else 0.0
         seed = f"{content.sha256}:{product.name}:{mode}:{dong.name if dong else ''}:{edition}"
         finish = finisher(bleed, output=self.output) if mode == "print" else None
         pdf = _write(document, MODES[mode], finish, seed)
         return RenderedProduct(product, mode, pdf, len(document.pages),
-                               content.trim_mm(product.name), bleed, tuple(warnings), slot_px)
+                               _trim_mm(content, product), bleed, tuple(warnings), slot_px)
 
     def _layout(self, html: str):
         """Lay out one of our documents. Its stylesheet (the same for every 동 edition
@@ -219,11 +219,17 @@ class Renderer:
                                url_fetcher=self.fetcher).render(
             font_config=self.fonts, cache=self.cache, stylesheets=[stylesheet])
 
-    def render_document(self, template: str, seed: str, **context) -> bytes:
-        """An office document (the spec sheet): A4, RGB, tagged, from ``template``."""
+    def render_document(self, template: str, seed: str, *,
+                        images: dict[str, tuple[bytes, str]] | None = None, **context) -> bytes:
+        """An office document (the spec sheet): A4, RGB, tagged, from ``template``.
+
+        ``images`` ({name: (bytes, media type)}) are served from memory as
+        ``leaflets-image:<name>`` (pictures made by the program, such as proofs)."""
         html = self.env.get_template(template).render(screen_css=screen_css(), **context)
         self.fetcher.refused.clear()
         self.fetcher.memory.clear()
+        for name, (data, media_type) in (images or {}).items():
+            self.fetcher.serve(name, data, media_type)
         document = weasyprint.HTML(string=html, base_url=str(ROOT) + "/",
                                    url_fetcher=self.fetcher).render(font_config=self.fonts,
                                                                     cache=self.cache)
@@ -347,6 +353,15 @@ def png_bytes(image, dpi: int) -> bytes:
             + chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1))
             + chunk(b"IDAT", b"".join(parts))
             + chunk(b"IEND", b""))
+
+
+def _trim_mm(content: Content, product: Product) -> tuple[float, float]:
+    """The trim: fixed by the product's design (print media), else the content file's."""
+    return product.trim_mm or content.trim_mm(product.name)
+
+
+def _bleed_mm(content: Content, product: Product) -> float:
+    return product.bleed_mm if product.bleed_mm is not None else content.bleed_mm(product.name)
 
 
 def _with_alt(qr, service):

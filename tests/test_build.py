@@ -40,6 +40,7 @@ def test_build_writes_proofs_and_manifest(built):
         ("poster-a4", "imposed", None), ("poster-a4", "office", None),
         ("pocket", "imposed", None), ("pocket", "office", None),
         *(("media", kind, None) for kind in ("sms", "lms", "email", "banner", "newsletter")),
+        ("newsletter", "print-media", None), ("xbanner", "print-media", None),
     }
     imposed = listed[("pocket", "imposed", None)]
     assert imposed["path"] == "imposed/pocket.pdf"

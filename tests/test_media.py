@@ -248,6 +248,7 @@ def test_build_writes_dist_media_with_manifest_kinds(tmp_path):
     manifest = json.loads((tmp_path / "dist" / "manifest.json").read_text(encoding="utf-8"))
     media = {entry["path"]: entry["kind"] for entry in manifest["artifacts"]
              if entry["path"].startswith("media/")}
-    assert set(media.values()) == {"sms", "lms", "email", "banner", "newsletter"}
+    assert set(media.values()) == {"sms", "lms", "email", "banner", "newsletter",
+                                   "print-media"}
     for path in media:
         assert Path(tmp_path / "dist" / path).is_file()
