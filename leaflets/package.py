@@ -6,8 +6,9 @@
                   runs that ask for them (``send_imposed``);
 - ``proofs/``     low-resolution JPEG proofs, one per page;
 - ``인쇄사양서.pdf``  the spec sheet, numbers from the budget checker;
-- ``preflight/``  the preflight report of every print file (the package is
-                  refused when one fails);
+- ``preflight/``  the preflight report of every print file, as text (``.txt``) and
+                  as a one-page A4 PDF (``.pdf``, a screen document) naming the
+                  file and its SHA-256 (the package is refused when one fails);
 - ``README.txt``  what each file is, in Korean; ``manifest.json`` SHA-256 of all.
 
 The same inputs give byte-identical files and zip. A bundle (content file +
@@ -42,7 +43,7 @@ from leaflets.build import PreflightFailed, imposed_files, render_files
 from leaflets.content import load_content
 from leaflets.errors import DataError, DataErrors
 from leaflets.ledger import LOCK_TIMEOUT, Ledger, OrderLine, RunLine, bundle_hash
-from leaflets.preflight import format_report, preflight_many
+from leaflets.preflight import format_report, preflight_many, report_rows, verdict
 from leaflets.production import PRICINGS, load_production
 from leaflets.products import PRODUCTS
 from leaflets.render import Renderer, build_date, rasterize
@@ -132,7 +133,7 @@ def _already(earlier: OrderLine, vendor: Path) -> PackageResult:
 def _package_files(content, production, renderer, dong=None) -> dict[str, bytes]:
     """Every file of the package whose bytes do not depend on its name."""
     if dong is None:
-        built = dict(render_files(content, renderer))  # raises PreflightFailed on a bad file
+        built = dict(render_files(content, renderer, spots=production.spots))  # or PreflightFailed
     else:  # the 동's edition as ``leaflets build --dong`` makes it (print files preflighted)
         from leaflets.editions import dong_edition, make_common
 
@@ -141,7 +142,7 @@ def _package_files(content, production, renderer, dong=None) -> dict[str, bytes]
     prints = {a.product: data for a, data in built.values() if a.kind == "print"}
     reports = preflight_many([(prints[name], f"print/{name}.pdf",
                                content.bleed_mm(name)) for name in prints],
-                             url=content.service.url)
+                             url=content.service.url, spots=production.spots)
     failed = [report for report in reports if not report.passed]
     if failed:
         raise PreflightFailed(failed)
@@ -150,7 +151,10 @@ def _package_files(content, production, renderer, dong=None) -> dict[str, bytes]
     for name, data in prints.items():
         files[f"print/{name}.pdf"] = data
     for report in reports:
-        files[f"preflight/{Path(report.name).stem}.txt"] = (format_report(report) + "\n").encode()
+        stem = f"preflight/{Path(report.name).stem}"
+        files[f"{stem}.txt"] = (format_report(report) + "\n").encode()
+        files[f"{stem}.pdf"] = _report_pdf(report, files[report.name], f"{stem}.txt",
+                                           content, production, renderer, dong)
     for run in production.runs:
         if run.send_imposed:
             for path, (_, data) in imposed_files(content, production, prints, renderer,
@@ -164,6 +168,19 @@ def _package_files(content, production, renderer, dong=None) -> dict[str, bytes]
                                           dpi=(PROOF_DPI, PROOF_DPI))
                 files[f"proofs/{artifact.product}-p{number}.jpg"] = buffer.getvalue()
     return files
+
+
+def _report_pdf(report, pdf: bytes, text_name: str, content, production, renderer,
+                dong=None) -> bytes:
+    """One preflight report as a one-page A4 PDF (a screen document) for the vendor."""
+    digest = hashlib.sha256(pdf).hexdigest()
+    package = f"{content.service.name} 홍보물" + (f" · {dong.name}" if dong is not None else "")
+    return renderer.render_document(
+        "preflight.html.j2", f"{content.sha256}:preflight:{report.name}:{digest}",
+        name=report.name, sha256=digest, date=build_date(), package=package,
+        client=production.order.client if production.order else content.service.publisher,
+        spots=production.spots, rows=report_rows(report, limit=3), verdict=verdict(report),
+        text_name=text_name)
 
 
 def _require_order(production) -> None:
@@ -186,7 +203,9 @@ def _named_files(files, name, date, content, production, check, renderer,
     files = dict(files)
     files[SPEC_NAME] = renderer.render_document(
         "spec.html.j2", f"{content.sha256}:spec:{name}", **_spec_context(
-            content, production, check, name, date, with_prices, dong))
+            content, production, check, name, date, with_prices, dong),
+        reports=sorted(path for path in files
+                       if path.startswith("preflight/") and path.endswith(".pdf")))
     files["README.txt"] = _readme(name, files, production, with_prices, dong).encode("utf-8")
     manifest = {
         "package": name,
@@ -239,6 +258,7 @@ def _spec_context(content, production, check, name, date, with_prices=False, don
         ("용지", [c.run.stock for c in costs]),
         ("도수", [f"{c.run.colours_label} ({'양면' if c.run.double_sided else '단면'})"
                 for c in costs]),
+        *([("별색", [", ".join(production.spots)] * len(costs))] if production.spots else []),
         ("후가공", [", ".join(c.run.finishing) or "—" for c in costs]),
         ("판걸이", [f"{c.plan.sheet.name} {c.plan.n_up}면" for c in costs]),
         ("인쇄 장수", [sheet_words(c)[0] for c in costs]),
@@ -279,7 +299,8 @@ def _readme(name: str, files: dict[str, bytes], production, with_prices=False,
                   "이 파일로 인쇄해 주십시오.",
         "imposed/": "판을 앉힌 참고용 PDF (판걸이·종이 장수 확인용)",
         "proofs/": "확인용 저해상도 미리보기 (72 dpi JPEG, 색은 참고용)",
-        "preflight/": "인쇄용 PDF 사전 검사 결과 (모두 통과)",
+        "preflight/": "인쇄용 PDF 사전 검사 결과 (모두 통과). 파일마다 글자(.txt)와 "
+                      "한 쪽짜리 PDF(.pdf, 검사 항목표·파일 SHA-256·검사일)",
         SPEC_NAME: "인쇄 사양서 (규격, 수량, 용지, 도수, 후가공, 판걸이, 인쇄 장수, 납품"
                    + (", 금액)" if with_prices else ")"),
         "manifest.json": "모든 파일의 SHA-256 (파일이 온전한지 확인용)",

@@ -74,8 +74,9 @@ def test_package_holds_everything_a_vendor_needs_and_checks_out(package, capsys)
     files = _files(result.folder)
     assert sorted(files) == sorted([
         "README.txt", "manifest.json", "인쇄사양서.pdf", "imposed/pocket.pdf",
-        "print/pocket.pdf", "print/poster-a4.pdf", "preflight/pocket.txt",
-        "preflight/poster-a4.txt", "proofs/pocket-p1.jpg", "proofs/pocket-p2.jpg",
+        "print/pocket.pdf", "print/poster-a4.pdf", "preflight/pocket.pdf",
+        "preflight/pocket.txt", "preflight/poster-a4.pdf", "preflight/poster-a4.txt",
+        "proofs/pocket-p1.jpg", "proofs/pocket-p2.jpg",
         "proofs/poster-a4-p1.jpg"])
     manifest = json.loads(files["manifest.json"])
     listed = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
@@ -131,8 +132,8 @@ def test_an_interrupted_package_records_nothing_and_leaves_nothing(tmp_path, fix
 
 
 def test_a_failing_preflight_refuses_the_package(tmp_path, fixed_date, monkeypatch, capsys):
-    def strict(pdfs, url=None):  # the vendor asks for 5 mm bleed; the files have 3
-        return preflight_many([(pdf, name, 5.0) for pdf, name, _ in pdfs], url=url)
+    def strict(pdfs, url=None, spots=()):  # the vendor asks for 5 mm bleed; the files have 3
+        return preflight_many([(pdf, name, 5.0) for pdf, name, _ in pdfs], url=url, spots=spots)
 
     monkeypatch.setattr(leaflets.package, "preflight_many", strict)
     ledger = tmp_path / "orders.sqlite"
