@@ -17,9 +17,9 @@ import pypdfium2
 import pytest
 from PIL import ImageChops, ImageFilter, ImageOps
 
-from leaflets.impose.geometry import apply
+from leaflets.impose.geometry import Rect, apply
 from leaflets.impose.pdf import impose
-from leaflets.impose.plan import plan_office, plan_press
+from leaflets.impose.plan import ImpositionError, plan_office, plan_press
 from leaflets.production import load_production
 from leaflets.project import DEFAULT_PRODUCTION
 from tests.conftest import MM_PER_PT, cmyk_pages
@@ -207,7 +207,7 @@ def _lone_pixels(front, back) -> int:
 def test_office_sheet_leaves_the_border_blank_and_prints_the_scale(sheets, rasters):
     plan, pdf = sheets["office"]
     assert plan.sheet_mm == (210, 297) and plan.n_up == 4
-    assert plan.scale == pytest.approx(0.914, abs=0.001)
+    assert plan.scale == pytest.approx(0.867, abs=0.001)
     border = PRODUCTION.office_sheet.margin_mm
     for side, image in zip(plan.sides, rasters["office"], strict=True):
         inner = (_px(image, plan.sheet_mm, (border, plan.sheet_mm[1] - border)),
@@ -220,8 +220,72 @@ def test_office_sheet_leaves_the_border_blank_and_prints_the_scale(sheets, raste
     texts = [pypdfium2.PdfDocument(io.BytesIO(pdf))[i].get_textpage().get_text_range()
              for i in range(2)]
     for label, text in zip(("앞면", "뒷면"), texts, strict=True):
-        assert "축소 91.4%" in text and "4면" in text and label in text
-        assert "양면 (긴 쪽 넘김)" in text
+        assert "축소 86.7%" in text and label in text and "칸마다 도련 2 mm" in text
+        assert "A4 2,625장 → 10,500부 (한 장에 4부, 양면 긴 쪽 넘김" in text
+
+
+def _rgb(pdf: bytes, index: int, dpi: int):
+    document = pypdfium2.PdfDocument(io.BytesIO(pdf))
+    try:
+        return document[index].render(scale=dpi / 72).to_pil().convert("RGB")
+    finally:
+        document.close()
+
+
+def test_office_copies_show_their_own_colour_in_the_bleed_and_nothing_beyond(sheets):
+    """A cut that misses a trim by up to 2 mm shows the page's own colour: the navy
+    band of each front runs on past the left, right and top trims, as far as the cell's
+    bleed and no further (the page's own 3 mm bleed, scaled, would reach 2.6 mm)."""
+    plan, pdf = sheets["office"]
+    dpi = 300
+    image = _rgb(pdf, 0, dpi)
+    height = plan.sheet_mm[1]
+
+    def at(x, y):
+        return image.getpixel((round(x / 25.4 * dpi), round((height - y) / 25.4 * dpi)))
+
+    def navy(pixel):
+        return pixel[2] > 80 and pixel[0] < 40 and pixel[1] < 90
+
+    for placement in plan.sides[0].placements:
+        trim, bleed = placement.trim, plan.bleed_mm
+        band = trim.top - 5  # inside the navy band at the top of the front
+        inside = at(trim.x + 1, band)
+        assert navy(inside), inside
+        for x in (trim.x - bleed + 0.3, trim.right + bleed - 0.3):
+            assert math.dist(at(x, band), inside) < 12, (trim, x, at(x, band))
+        assert math.dist(at(trim.x + 10, trim.top + bleed - 0.3), inside) < 12
+        assert at(trim.x + 10, trim.top + bleed + 0.35) == (255, 255, 255), trim
+        outer = [x for x in (trim.x - bleed - 0.35, trim.right + bleed + 0.35)
+                 if not any(other.trim.inset(-bleed).contains(Rect(x, band, 0, 0))
+                            for other in plan.sides[0].placements)]
+        for x in outer:
+            assert at(x, band) == (255, 255, 255), (trim, x)
+
+
+def test_a_page_bleed_narrower_than_the_cell_is_refused(sheets, print_pdfs, renderer,
+                                                        default_content):
+    """The plan asks for 2 mm round every copy; a print file with only 1 mm of bleed
+    (86.7 %: 0.87 mm on the sheet) is refused rather than printed with white edges, and
+    the office plan for such a page gives the copies what the page has."""
+    plan, _ = sheets["office"]
+    reader = pypdf.PdfReader(io.BytesIO(print_pdfs["pocket"]))
+    writer = pypdf.PdfWriter(clone_from=reader)
+    for page in writer.pages:
+        trim = [float(v) for v in page["/TrimBox"]]
+        one_mm = 1 / MM_PER_PT
+        page[pypdf.generic.NameObject("/BleedBox")] = pypdf.generic.ArrayObject(
+            pypdf.generic.FloatObject(v) for v in (trim[0] - one_mm, trim[1] - one_mm,
+                                                   trim[2] + one_mm, trim[3] + one_mm))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    narrow = buffer.getvalue()
+    furniture = renderer.render_sheet(plan, "포켓용 리플릿", default_content.sha256)
+    with pytest.raises(ImpositionError, match="도련 1.0 mm"):
+        impose(plan, narrow, furniture)
+    fitted = plan_office(POCKET, PRODUCTION.office_sheet, PIECE, page_bleed=1.0)
+    assert fitted.bleed_mm == pytest.approx(0.86) and fitted.scale == plan.scale
+    assert impose(fitted, narrow, furniture).startswith(b"%PDF-1.6")
 
 
 def test_press_slug_names_job_sheet_side_n_up_quantity_and_sheets(sheets):
@@ -243,7 +307,7 @@ def test_colour_bar_has_each_ink_alone(sheets, rasters):
         assert pixel[ink] > 240 and all(v < 15 for i, v in enumerate(pixel) if i != ink), pixel
 
 
-@pytest.mark.parametrize("method", ["work-and-turn", "sheetwise"])
+@pytest.mark.parametrize("method", ["work-and-turn", "sheetwise", "office"])
 def test_imposed_sheet_is_pdf_x4_of_its_own(sheets, method):
     """OutputIntent, the PDF/X-4 claim, boxes = the sheet as declared, marks in
     ``Separation /All`` and not one 400 % DeviceCMYK object."""

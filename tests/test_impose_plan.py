@@ -13,6 +13,10 @@ from leaflets.impose.plan import (
     EDGE_MM,
     MARK_LENGTH_MM,
     MARK_OFFSET_MM,
+    OFFICE_BAND_MM,
+    OFFICE_BLEED_MM,
+    OFFICE_MARK_MM,
+    OFFICE_MIN_SCALE,
     ImpositionError,
     all_plans,
     choose,
@@ -20,6 +24,7 @@ from leaflets.impose.plan import (
     plan_office,
     plan_press,
     printable,
+    slug_text,
 )
 from leaflets.production import Production, Run, Sheet, load_production
 from leaflets.project import DEFAULT_PRODUCTION
@@ -209,19 +214,88 @@ def test_mixed_rotation_is_used_where_it_fits_more():
 
 
 def test_office_sheet_pocket_four_up_scaled_to_the_printable_area():
+    """By hand: A4 less the 5 mm border and the 6 mm slug band leaves 200 x 281 mm; cut
+    marks take 1 + 4 mm beyond the outer bleeds, so two cells (trim x s + 2 x 2 mm of
+    bleed) share 190 mm across: s = (190 - 8) / 210 = 86.7 %; down, 271 mm would allow
+    (271 - 8) / 296 = 88.9 %. The poster, alone on its sheet: (190 - 4) / 210 = 88.6 %."""
     plan = plan_office(POCKET, PRODUCTION.office_sheet, (105, 148))
-    assert (plan.n_up, plan.sheet_mm, plan.method, len(plan.sides)) == (
-        4, (210, 297), "office-duplex", 2)
-    assert plan.scale == pytest.approx(0.914, abs=0.001)
-    border = Rect(0, 0, 210, 297).inset(PRODUCTION.office_sheet.margin_mm)
-    for side in plan.sides:
-        for placement in side.placements:
-            assert border.contains(placement.trim)
-        for start, end in side.marks:
-            assert border.contains(Rect(min(start[0], end[0]), min(start[1], end[1]), 0, 0))
+    assert (plan.n_up, plan.sheet_mm, plan.method, len(plan.sides), plan.bleed_mm) == (
+        4, (210, 297), "office-duplex", 2, OFFICE_BLEED_MM)
+    assert plan.scale == pytest.approx(182 / 210) and plan.scale >= OFFICE_MIN_SCALE
+    poster = plan_office(POSTER, PRODUCTION.office_sheet, (210, 297))
+    assert (poster.n_up, poster.method, len(poster.sides)) == (1, "office", 1)
+    assert poster.scale == pytest.approx(186 / 210)
     fronts, backs = plan.sides[0].placements, plan.sides[1].placements
     assert sorted((b.trim.mirrored(210).x, b.trim.y) for b in backs) == sorted(
         (f.trim.x, f.trim.y) for f in fronts)
+
+
+OFFICE_PLANS = [(POCKET, (105, 148)), (POSTER, (210, 297)),
+                (PRODUCTION.run("pocket"), (148, 210)),  # an A5 piece: two up
+                (PRODUCTION.run("pocket"), (90, 50))]  # a card: many up
+
+
+@pytest.mark.parametrize(("run", "piece"), OFFICE_PLANS)
+def test_office_cells_carry_their_own_bleed_and_marks_stay_printable(run, piece):
+    """Every copy has its bleed all round, clear of every other copy's trim; cut marks
+    at the four corners of every copy, outside every bleed, inside the printable area
+    (the border and the slug band left free)."""
+    sheet = PRODUCTION.office_sheet
+    plan = plan_office(run, sheet, piece)
+    assert plan.bleed_mm >= 2.0
+    width, height = plan.sheet_mm
+    printable_area = Rect(0, 0, width, height).inset(sheet.margin_mm)
+    printable_area = Rect(printable_area.x, printable_area.y, printable_area.w,
+                          printable_area.h - OFFICE_BAND_MM)
+    for side in plan.sides:
+        trims = [p.trim for p in side.placements]
+        cells = [t.inset(-plan.bleed_mm) for t in trims]
+        for number, cell in enumerate(cells):
+            assert printable_area.contains(cell), (side.label, cell)
+            assert not any(cell.overlaps(trim) for other, trim in enumerate(trims)
+                           if other != number), (side.label, cell)
+        for mark in side.marks:
+            box = _box(mark)
+            assert printable_area.contains(box), mark
+            assert not any(box.overlaps(cell) for cell in cells), mark
+            assert _length(mark) >= OFFICE_MARK_MM - 1e-6, mark
+        assert not side.slug.overlaps(printable_area)
+        for corner, vertical, horizontal in _office_corners(side):
+            assert vertical and horizontal, (side.label, corner)
+
+
+def _office_corners(side):
+    """(corner, vertical marks on its x beyond it, horizontal marks on its y beyond it)."""
+    for trim in (p.trim for p in side.placements):
+        for x, sx in ((trim.x, -1), (trim.right, 1)):
+            for y, sy in ((trim.y, -1), (trim.top, 1)):
+                # marks are drawn to 1/10,000 mm
+                vertical = [m for m in side.marks if _on_line(m, x, 0, 1e-4)
+                            and (_box(m).y >= y if sy > 0 else _box(m).top <= y)]
+                horizontal = [m for m in side.marks if _on_line(m, y, 1, 1e-4)
+                              and (_box(m).x >= x if sx > 0 else _box(m).right <= x)]
+                yield (x, y), vertical, horizontal
+
+
+def test_office_grid_keeps_the_scale_rule():
+    """The most copies at no less than OFFICE_MIN_SCALE: a card 90 x 50 mm fits 2 x 4 at
+    full size, where 3 columns would need 3 x 94 = 282 mm."""
+    card = plan_office(POCKET, PRODUCTION.office_sheet, (90, 50))
+    assert (card.n_up, card.scale) == (8, 1.0)
+    huge = plan_office(POSTER, PRODUCTION.office_sheet, (297, 420))  # A3: one copy
+    assert huge.n_up == 1 and huge.scale < OFFICE_MIN_SCALE
+
+
+def test_office_slug_says_how_many_sheets_make_how_many_copies():
+    plan = plan_office(POCKET, PRODUCTION.office_sheet, (105, 148))
+    text = slug_text(plan, plan.sides[0], "포켓용 리플릿", "2024-05-01", "ab" * 32)
+    assert "A4 2,625장 → 10,500부 (한 장에 4부, 양면 긴 쪽 넘김 · 주문 10,000부 + 여분 500부)" \
+        in text, text
+    assert "축소 86.7%" in text and "칸마다 도련 2 mm" in text and "앞면" in text
+    assert "여분 포함" not in text
+    poster = plan_office(POSTER, PRODUCTION.office_sheet, (210, 297))
+    text = slug_text(poster, poster.sides[0], "A4 포스터", "2024-05-01", "ab" * 32)
+    assert "A4 5,250장 → 5,250부 (한 장에 1부, 단면 · 주문 5,000부 + 여분 250부)" in text
 
 
 def _marks_at_corners(plan, side):
@@ -251,10 +325,10 @@ def _marks_at_corners(plan, side):
     return found
 
 
-def _on_line(mark, value, axis):
+def _on_line(mark, value, axis, tolerance=1e-6):
     (x1, y1), (x2, y2) = mark
     along_other = (x1, x2) if axis == 0 else (y1, y2)
-    return all(abs(v - value) < 1e-6 for v in along_other)
+    return all(abs(v - value) < tolerance for v in along_other)
 
 
 def _box(mark):

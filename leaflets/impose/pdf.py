@@ -1,9 +1,11 @@
 """Draw a sheet plan: every pypdf call of the imposition lives here.
 
 Each product page is copied once into the sheet file as a Form XObject
-(clipped to its BleedBox, or TrimBox for office sheets) and drawn once per
-placement, so the file stays near the size of one copy. The page is placed
-by its TrimBox. The slug page (rendered by WeasyPrint, K only) is drawn
+(clipped to its BleedBox) and drawn once per placement, so the file stays
+near the size of one copy. The page is placed by its TrimBox; each copy is
+clipped to its cell, the trim plus the plan's bleed on the sheet (an office
+sheet's copies are scaled down, so a little of the page's own bleed is left
+out there). The slug page (rendered by WeasyPrint, K only) is drawn
 over the pages, then the marks and targets in registration colour
 (``Separation /All``: 100 % on every plate, one object) and the control
 strip in process inks. The sheet declares itself whole: TrimBox = BleedBox
@@ -26,7 +28,13 @@ from pypdf.generic import (
 
 from leaflets.compose import parsed, retag_fonts
 from leaflets.impose.geometry import compose
-from leaflets.impose.plan import TARGET_RADIUS_MM, TARGET_REACH_MM, SheetPlan, Side
+from leaflets.impose.plan import (
+    TARGET_RADIUS_MM,
+    TARGET_REACH_MM,
+    ImpositionError,
+    SheetPlan,
+    Side,
+)
 
 PT_PER_MM = 72 / 25.4
 MARK_STROKE_PT = 0.3  # above a preflight's 0.25 pt hairline limit
@@ -44,13 +52,17 @@ def impose(plan: SheetPlan, product_pdf: bytes, furniture_pdf: bytes) -> bytes:
         commands = []
         for placement in side.placements:
             if placement.page not in forms:
-                forms[placement.page] = _form(writer, product.pages[placement.page], clip)
+                source = product.pages[placement.page]
+                _check_bleed(plan, source, placement.page)
+                forms[placement.page] = _form(writer, source, clip)
             reference, origin = forms[placement.page]
             matrix = _pdf_matrix(placement.matrix, origin)
             name = f"/LeafletsPage{placement.page}"
             _add_xobject(page, name, reference)
-            commands.append("q {} cm {} Do Q".format(" ".join(f"{v:.5f}" for v in matrix),
-                                                     name))
+            cell = placement.trim.inset(-plan.bleed_mm)
+            commands.append("q {} re W n {} cm {} Do Q".format(
+                " ".join(f"{v * PT_PER_MM:.4f}" for v in (cell.x, cell.y, cell.w, cell.h)),
+                " ".join(f"{v:.5f}" for v in matrix), name))
         _prepend(writer, page, "\n".join(commands).encode())
         _append(writer, page, _furniture(side))
         _add_registration(page)
@@ -78,8 +90,25 @@ def placements(plan: SheetPlan, pages) -> list[tuple[int, int, tuple[float, ...]
 
 
 def clip_box(plan: SheetPlan) -> str:
-    """The page box a copy is clipped to: TrimBox on sheets without bleed (office)."""
+    """The page box a copy is clipped to: TrimBox on sheets without bleed."""
     return "/TrimBox" if plan.bleed_mm == 0 else "/BleedBox"
+
+
+def _check_bleed(plan: SheetPlan, page, number: int):
+    """Refuse a page whose own bleed, scaled with its cell, is narrower than the cell's
+    bleed: the cell's edge would print blank paper where a cut may land."""
+    if plan.bleed_mm == 0:
+        return
+    trim = [float(v) for v in page["/TrimBox"]]
+    bleed = [float(v) for v in page["/BleedBox"]] if "/BleedBox" in page else trim
+    narrowest = min(trim[0] - bleed[0], trim[1] - bleed[1], bleed[2] - trim[2],
+                    bleed[3] - trim[3]) / PT_PER_MM
+    if narrowest * plan.scale < plan.bleed_mm - 0.01:
+        raise ImpositionError(
+            f"'{plan.product}' {number + 1}쪽의 도련 {narrowest:.1f} mm 는 "
+            f"{plan.sheet.name} 칸의 도련 {plan.bleed_mm:g} mm"
+            f"(축소 {plan.scale * 100:.1f}%: 원래 크기로 {plan.bleed_mm / plan.scale:.1f} mm)"
+            "보다 좁습니다. 인쇄용 파일의 도련을 넓혀 주세요")
 
 
 def _form(writer, page, clip):

@@ -59,7 +59,7 @@ ZONE_GROUPS = (
 )
 SLUG_MAX_MM = 320.0
 OFFICE_BAND_MM = 6.0  # for the slug, inside the printable area
-OFFICE_MARK_MM = 4.0  # room for cut marks around the block
+OFFICE_MARK_MM = 4.0  # cut marks: fit the border at a legible length, keep 2 x 2 pockets
 OFFICE_BLEED_MM = 2.0  # a hand-cutting error shows the page's own bleed, never a neighbour
 OFFICE_MIN_SCALE = 0.85  # below this, fewer cells per office sheet
 
@@ -263,42 +263,66 @@ def _control_strip(width: float, height: float) -> tuple[tuple[Rect, CMYK], ...]
     return tuple(patches)
 
 
-def plan_office(run: Run, sheet: Sheet, piece: tuple[float, float]) -> SheetPlan:
+def plan_office(run: Run, sheet: Sheet, piece: tuple[float, float],
+                page_bleed: float | None = None) -> SheetPlan:
     """The product on an office sheet (A4, duplex with a long-edge flip for 2-page pieces).
 
-    Office printers cannot print the border (``margin_mm``) nor bleed: cells
-    are the trim only, as many as fit (pocket leaflets 2 x 2 on A4), scaled
-    down just enough to fit with their cut marks and the slug.
+    Office printers cannot print the border (``margin_mm``). Each cell is the
+    trim plus ``OFFICE_BLEED_MM`` of the page's own bleed on the sheet, so a
+    hand-cutting error shows the page's colour, never a neighbour's; cells are
+    ``gutter_mm`` apart (bleed to bleed), so no bleed reaches another trim. Cut
+    marks run on every trim line beyond the block, outside every bleed; all of
+    it stays inside the border, below the slug band. The grid is the one with
+    the most copies at a scale of at least ``OFFICE_MIN_SCALE`` (pocket leaflets
+    2 x 2 on A4), scaled down just enough to fit. A page whose own bleed
+    (``page_bleed``, mm of the page), scaled, is narrower gets that much.
     """
     width, height = min(sheet.size_mm), max(sheet.size_mm)  # portrait
-    border = sheet.margin_mm
-    room_w = width - 2 * border - 2 * OFFICE_MARK_MM
-    room_h = height - 2 * border - OFFICE_BAND_MM - 2 * OFFICE_MARK_MM
+    area = office_area(sheet)
+    room = area.inset(office_mark_reserve())
+    bleed, gutter = OFFICE_BLEED_MM, sheet.gutter_mm
 
     def scale_for(columns, rows):
-        return min(1.0, room_w / (columns * piece[0]), room_h / (rows * piece[1]))
+        across = (room.w - (columns - 1) * gutter - columns * 2 * bleed) / (columns * piece[0])
+        down = (room.h - (rows - 1) * gutter - rows * 2 * bleed) / (rows * piece[1])
+        return min(1.0, across, down)
 
     grids = [(c, r) for c in (4, 3, 2, 1) for r in (4, 3, 2, 1)
              if scale_for(c, r) >= OFFICE_MIN_SCALE]
     columns, rows = max(grids, key=lambda g: (g[0] * g[1], scale_for(*g)), default=(1, 1))
     scale = scale_for(columns, rows)
-    cell_w, cell_h = piece[0] * scale, piece[1] * scale
-    x0 = (width - columns * cell_w) / 2
-    body_top = height - border - OFFICE_BAND_MM
-    y0 = border + (body_top - border - rows * cell_h) / 2
-    fronts = [_placement(0, Rect(x0 + i * cell_w, y0 + j * cell_h, cell_w, cell_h), 0, scale,
-                         piece)
+    if page_bleed is not None:
+        bleed = min(bleed, math.floor(page_bleed * scale * 100) / 100)
+    cell_w, cell_h = piece[0] * scale + 2 * bleed, piece[1] * scale + 2 * bleed
+    block_w = columns * cell_w + (columns - 1) * gutter
+    block_h = rows * cell_h + (rows - 1) * gutter
+    x0, y0 = room.x + (room.w - block_w) / 2, room.y + (room.h - block_h) / 2
+    fronts = [_placement(0, Rect(x0 + i * (cell_w + gutter), y0 + j * (cell_h + gutter),
+                                 cell_w, cell_h).inset(bleed), 0, scale, piece)
               for j in range(rows) for i in range(columns)]
-    block = bounds(f.trim for f in fronts)
-    marks = _cut_line_marks(block, columns, rows)
-    slug = Rect(border + 2, height - border - OFFICE_BAND_MM + 1, width - 2 * border - 4, 4)
     plates = [fronts]
     if run.double_sided:
         plates.append([_back_of(f, width, piece) for f in fronts])
-    sides = [Side(label, tuple(plate), marks, (), None, slug)
+    border = sheet.margin_mm
+    slug = Rect(border + 2, height - border - OFFICE_BAND_MM + 1, width - 2 * border - 4, 4)
+    sides = [Side(label, tuple(plate),
+                  _cell_marks([p.trim for p in plate], bleed, (), area, OFFICE_MARK_MM),
+                  (), None, slug)
              for plate, label in zip(plates, ("앞면", "뒷면"), strict=False)]
     method = "office-duplex" if run.double_sided else "office"
-    return _finish(run, sheet, method, (width, height), piece, 0.0, scale, sides, len(fronts))
+    return _finish(run, sheet, method, (width, height), piece, bleed, scale, sides, len(fronts))
+
+
+def office_area(sheet: Sheet) -> Rect:
+    """Where an office printer prints: inside the border, below the slug band."""
+    width, height = min(sheet.size_mm), max(sheet.size_mm)
+    border = sheet.margin_mm
+    return Rect(border, border, width - 2 * border, height - 2 * border - OFFICE_BAND_MM)
+
+
+def office_mark_reserve() -> float:
+    """Room an office sheet's cut marks need beyond a cell's bleed."""
+    return max(OFFICE_BLEED_MM, MARK_OFFSET_MM) - OFFICE_BLEED_MM + OFFICE_MARK_MM
 
 
 def choose(run: Run, production: Production, piece: tuple[float, float], bleed: float, *,
@@ -326,14 +350,37 @@ def all_plans(run: Run, production: Production, piece, bleed, method=None) -> li
 
 def slug_text(plan: SheetPlan, side: Side, title: str, date: str, data_sha256: str) -> str:
     """The sheet's slug: job, product, sheet, stock, colours, side, method, n-up,
-    quantity, sheets with overs, date and content hash."""
-    width, height = (f"{v:g}" for v in plan.sheet_mm)
-    how = {"single": "단면", "office": "단면", "office-duplex": "양면 (긴 쪽 넘김)",
-           **METHODS}[plan.method]
+    quantity, sheets with overs, date and content hash. An office sheet says
+    instead how many sheets make how many copies, and what the order was."""
     scale = f" · 축소 {plan.scale * 100:.1f}%" if plan.scale < 0.9995 else ""
+    if plan.method in ("office", "office-duplex"):
+        return (f"{plan.product} {title} · {side.label} · {_office_count(plan)}{scale} · "
+                f"칸마다 도련 {plan.bleed_mm:g} mm · {date} · 내용 {data_sha256[:8]}")
+    width, height = (f"{v:g}" for v in plan.sheet_mm)
+    how = {"single": "단면", **METHODS}[plan.method]
     return (f"{plan.product} {title} · {plan.sheet.name} {width}×{height} mm · "
             f"{plan.stock} · {plan.colours}도 · {side.label} · {plan.n_up}면 {how}{scale} · "
             f"{plan.quantity:,}부 · {plan.sheets:,}장(여분 포함) · {date} · 내용 {data_sha256[:8]}")
+
+
+def _office_count(plan: SheetPlan) -> str:
+    """"A4 2,625장 → 10,500부 (한 장에 4부, 양면 · 주문 10,000부 + 여분 500부)"."""
+    copies = plan.sheets * plan.n_up
+    how = "양면 긴 쪽 넘김" if plan.method == "office-duplex" else "단면"
+    spare = f" + 여분 {copies - plan.quantity:,}부" if copies > plan.quantity else ""
+    return (f"{plan.sheet.name} {plan.sheets:,}장 → {copies:,}부 "
+            f"(한 장에 {plan.n_up}부, {how} · 주문 {plan.quantity:,}부{spare})")
+
+
+def sheet_note(plan: SheetPlan) -> str:
+    """What the sheet is for, in Korean, for the manifest: an office sheet is print-clean
+    when every copy carries its own bleed."""
+    if plan.method not in ("office", "office-duplex"):
+        return f"인쇄판: {plan.n_up}면, 칸마다 도련 {plan.bleed_mm:g} mm, 재단선"
+    if plan.bleed_mm <= 0:
+        return "사무실 프린터용: 도련 없음 (자르는 선이 어긋나면 옆 칸이 보임)"
+    return (f"인쇄용: 칸마다 도련 {plan.bleed_mm:g} mm, 재단선 표시, "
+            f"{plan.n_up}부 · 축소 {plan.scale * 100:.1f}%")
 
 
 def sheets_needed(run: Run, n_up: int) -> int:
@@ -368,12 +415,12 @@ def _target_box(centre) -> Rect:
     return Rect(centre[0] - reach, centre[1] - reach, 2 * reach, 2 * reach)
 
 
-def _cell_marks(trims, bleed, obstacles, limit) -> tuple[Segment, ...]:
+def _cell_marks(trims, bleed, obstacles, limit, length=MARK_LENGTH_MM) -> tuple[Segment, ...]:
     """Crop marks on both trim lines through each corner of every cell.
 
     From the corner outwards along the trim line, past every cell (kept
     ``MARK_OFFSET_MM`` clear of its trim, never in its bleed) to the first
-    free stretch of ``MARK_LENGTH_MM``: at the block's edge when the cells
+    free stretch of ``length``: at the block's edge when the cells
     share their bleeds, beside the corner when a gutter leaves room.
     """
     keep = max(bleed, MARK_OFFSET_MM)
@@ -388,7 +435,7 @@ def _cell_marks(trims, bleed, obstacles, limit) -> tuple[Segment, ...]:
                     key = (axis, round(across, 6))
                     if key not in lines:
                         lines[key] = _spans(blocked, axis, across)
-                    found = _free_stretch(along, sign, lines[key], _range(limit, axis))
+                    found = _free_stretch(along, sign, lines[key], _range(limit, axis), length)
                     if found is not None and _inside(limit, 1 - axis, across):
                         a, b = (round(v, 4) for v in found)
                         c = round(across, 4)
@@ -416,8 +463,8 @@ def _spans(blocked, axis, across):
     return sorted(spans)
 
 
-def _free_stretch(start, sign, spans, limit):
-    """The first ``MARK_LENGTH_MM`` from ``start`` going ``sign`` along a line clear of
+def _free_stretch(start, sign, spans, limit, length=MARK_LENGTH_MM):
+    """The first ``length`` from ``start`` going ``sign`` along a line clear of
     ``spans`` and within ``limit`` (low, high): (start, end), or None."""
     if sign < 0:  # walk the mirror image
         spans = sorted((-high, -low) for low, high in spans)
@@ -427,25 +474,10 @@ def _free_stretch(start, sign, spans, limit):
     for low, high in spans:
         if high <= position + 1e-6:
             continue
-        if low >= position + MARK_LENGTH_MM - 1e-6:
+        if low >= position + length - 1e-6:
             break
         position = high
-    if position + MARK_LENGTH_MM > limit[1] + 1e-6 or position < limit[0] - 1e-6:
+    if position + length > limit[1] + 1e-6 or position < limit[0] - 1e-6:
         return None
-    return (position, position + MARK_LENGTH_MM) if sign > 0 else (
-        -position, -position - MARK_LENGTH_MM)
-
-
-def _cut_line_marks(block: Rect, columns: int, rows: int) -> tuple[Segment, ...]:
-    """Office sheets: marks on every cut line, outside the block only."""
-    gap, length = 1.0, OFFICE_MARK_MM - 1.5
-    marks = []
-    for i in range(columns + 1):
-        x = block.x + i * block.w / columns
-        marks.append(((x, block.top + gap), (x, block.top + gap + length)))
-        marks.append(((x, block.y - gap), (x, block.y - gap - length)))
-    for j in range(rows + 1):
-        y = block.y + j * block.h / rows
-        marks.append(((block.x - gap, y), (block.x - gap - length, y)))
-        marks.append(((block.right + gap, y), (block.right + gap + length, y)))
-    return tuple(marks)
+    return (position, position + length) if sign > 0 else (
+        -position, -position - length)
