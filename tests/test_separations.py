@@ -253,3 +253,44 @@ def test_a_bad_output_profile_stops_the_build_with_exit_2(tmp_path, make, reason
     assert reason in result.stderr
     assert "vendor.icc" in result.stderr
     assert not out.exists()
+
+
+def test_office_sheet_marks_on_every_plate_and_its_slug_on_black_alone(content, prints,
+                                                                     tmp_path):
+    """The pocket leaflet's office sheet, separated: every cut mark prints 100 % on all four
+    plates (registration colour), the slug on the black plate alone."""
+    from leaflets.impose.pdf import impose
+    from leaflets.impose.plan import plan_office
+
+    production = load_production(DEFAULT_PRODUCTION)
+    plan = plan_office(production.run("pocket"), production.office_sheet,
+                       content.trim_mm("pocket"), content.bleed_mm("pocket"))
+    renderer = Renderer()
+    sheet = impose(plan, prints["pocket"].pdf,
+                   renderer.render_sheet(plan, "포켓용 리플릿", content.sha256))
+    source = tmp_path / "office.pdf"
+    source.write_bytes(sheet)
+    dpi = 150
+    subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiffsep",
+                    f"-r{dpi}", f"-sOutputFile={tmp_path}/office-%d.tif", str(source)],
+                   check=True)
+    height = plan.sheet_mm[1]
+
+    def px(x, y):
+        return round(x / 25.4 * dpi), round((height - y) / 25.4 * dpi)
+
+    for number, side in enumerate(plan.sides, start=1):
+        inks = {plate: Image.open(tmp_path / f"office-{number}({plate}).tif").convert("L").point(
+            lambda v: 255 - v) for plate in PLATES}
+        assert side.marks
+        for (x1, y1), (x2, y2) in side.marks:
+            x, y = px((x1 + x2) / 2, (y1 + y2) / 2)
+            for plate in PLATES:
+                assert _ink(inks[plate], (x - 1, y - 1, x + 2, y + 2))[1] > 0.95, (
+                    side.label, plate, (x1, y1), (x2, y2))
+        slug = side.slug
+        left, top = px(slug.x, slug.top)
+        right, bottom = px(slug.right, slug.y)
+        assert _ink(inks["Black"], (left, top, right, bottom))[1] > 0.95, side.label
+        for plate in ("Cyan", "Magenta", "Yellow"):
+            assert _ink(inks[plate], (left, top, right, bottom))[1] == 0, (side.label, plate)
