@@ -37,6 +37,8 @@ class Artifact:
     quantity: int | None = None
     used_percent: float | None = None
     dong: str | None = None  # 동 editions
+    cell_bleed_mm: float | None = None  # sheets: the page's own bleed around every copy
+    note: str | None = None  # sheets: what the file is for, in Korean
 
 
 class PreflightFailed(LeafletsError):

@@ -31,7 +31,7 @@ from leaflets.artifacts import Artifact, PreflightFailed, sha256, write_files
 from leaflets.content import Content
 from leaflets.dongs import Dong
 from leaflets.errors import LeafletsError
-from leaflets.impose.plan import plan_office
+from leaflets.impose.plan import plan_office, sheet_note
 from leaflets.production import Production
 from leaflets.products import PRODUCTS
 
@@ -72,7 +72,8 @@ def make_common(content: Content, production: Production, renderer: Renderer,
 
     office = {}
     for run in production.runs:
-        plan = plan_office(run, production.office_sheet, content.trim_mm(run.product))
+        plan = plan_office(run, production.office_sheet, content.trim_mm(run.product),
+                           content.bleed_mm(run.product))
         furniture = renderer.render_sheet(plan, PRODUCTS[run.product].title, content.sha256)
         office[run.product] = impose(plan, printed[run.product].pdf, furniture)
     from leaflets.compose import parsed, slot_box
@@ -83,7 +84,7 @@ def make_common(content: Content, production: Production, renderer: Renderer,
     for name, images in zip(names, cmyk_rasters([printed[n].pdf for n in names]), strict=True):
         pdf, page = printed[name].pdf, PRODUCTS[name].dong_page
         report = preflight(pdf, f"공통 쪽 print/{name}.pdf", bleed_mm=printed[name].bleed_mm,
-                           url=content.service.url, rasters=images)
+                           url=content.service.url, rasters=images, spots=production.spots)
         if not report.passed:
             raise PreflightFailed([report])
         checked[name] = (report, page_tac(pdf, images))
@@ -142,7 +143,8 @@ def dong_editions(content: Content, production: Production, dongs: list[Dong],
                      for name, page, box, bound, pdf in blocks]
         except RasterError:  # every file then reports what it could not check
             parts = None
-        reports = preflight_many(printed, url=content.service.url, parts=parts)
+        reports = preflight_many(printed, url=content.service.url, parts=parts,
+                                 spots=production.spots)
     failed = [report for report in reports if not report.passed]
     if failed:
         raise PreflightFailed(failed)
@@ -211,7 +213,7 @@ def _finish(content, production, dong, files, prints, common, products):
         if run.product not in products:
             continue
         piece = content.trim_mm(run.product)
-        plan = plan_office(run, production.office_sheet, piece)
+        plan = plan_office(run, production.office_sheet, piece, content.bleed_mm(run.product))
         overlay = prints[run.product][1]
         pages = PdfReader(io.BytesIO(overlay)).pages
         block = len(pages) - 1  # the overlay's last page: the block alone, no slug
@@ -224,7 +226,9 @@ def _finish(content, production, dong, files, prints, common, products):
                                      piece, sheet=plan.sheet.name, sheet_mm=plan.sheet_mm,
                                      n_up=plan.n_up, method=plan.method, sheets=plan.sheets,
                                      quantity=plan.quantity,
-                                     used_percent=round(plan.used_percent, 1)), pdf))
+                                     used_percent=round(plan.used_percent, 1),
+                                     cell_bleed_mm=plan.bleed_mm, note=sheet_note(plan)),
+                      pdf))
     prefix = f"dongs/{dong.slug}/"
     return [(prefix + path, (replace(artifact, path=prefix + path, dong=dong.name), data))
             for path, artifact, data in files]

@@ -73,10 +73,14 @@ def check_spot_lab(doc):
 
 
 def check_hairlines(doc):
-    """No stroke thinner than MIN_LINE_PT (a width of 0 is the thinnest the device draws)."""
+    """No stroke thinner than MIN_LINE_PT (a width of 0 is the thinnest the device draws).
+    On a sheet, the placed pages' lines are judged in their own files, at their own size
+    (an office sheet scales them down)."""
     seen = set()
     for paint in doc.scan.paints:
         if paint.kind != "stroke" or paint.width_pt is None or paint.width_pt >= MIN_LINE_PT:
+            continue
+        if doc.sheet and placed(paint.where):
             continue
         key = (paint.page, round(paint.width_pt, 3))
         if key in seen:
@@ -84,6 +88,11 @@ def check_hairlines(doc):
         seen.add(key)
         yield Finding("hairlines", False, f"{paint.page}쪽 {paint.where}",
                       f"선 두께 {paint.width_pt:.2f}pt (최소 {MIN_LINE_PT}pt){_at(doc, paint)}")
+
+
+def placed(where: str) -> bool:
+    """True for what a sheet draws of a placed page (a Form XObject), not of its own."""
+    return where.startswith("Form ")
 
 
 def _white(space, values) -> bool:
