@@ -214,7 +214,13 @@ class Production:
 def load_production(path: str | Path) -> Production:
     """Read and validate a production file; raise DataError on any problem."""
     path = Path(path)
-    doc = parse_toml(read_file(path), path)
+    return parse_production(read_file(path), path)
+
+
+def parse_production(raw: bytes, path: str | Path) -> Production:
+    """Validate the bytes of a production file (a save checks its new text in memory)."""
+    path = Path(path)
+    doc = parse_toml(raw, path)
     check_strings(path, doc)  # one-line fields refuse a line feed themselves
     return _Reader(path).production(doc)
 
