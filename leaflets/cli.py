@@ -517,7 +517,12 @@ def cmd_diff(args) -> int:
     """내용 파일의 두 버전을 비교해 결재용 자료를 만듭니다.
 
     바뀐 항목 표(항목, 변경 전, 변경 후)를 보여 주고, 달라진 쪽마다 변경 전·후
-    미리보기를 나란히 놓고 바뀐 곳을 빨간 네모로 표시한 PNG를 --out 폴더에 만듭니다.
+    미리보기를 나란히 놓고 바뀐 곳을 빨간 네모로 둘러 표시한 PNG를 --out 폴더에 만듭니다.
+    --report 파일.pdf 를 쓰면 결재에 붙일 A4 PDF 한 부를 만듭니다: 제목과 작성일,
+    바뀐 항목 표, 바뀐 쪽마다 변경 전·후 미리보기, 그리고 변경 후 내용의 인쇄 예산
+    (leaflets budget 과 같은 표와 문장, 천원 단위). 같은 이름의 파일이 있으면 새 것으로
+    한 번에 바꿉니다 (만들다 멈추면 이전 파일 그대로). --report 만 쓰면 PNG 폴더는
+    만들지 않습니다.
     OLD, NEW 는 파일이거나 내용 파일의 git 버전(예: HEAD, HEAD~1)입니다.
     OLD 의 기본값은 마지막 커밋(HEAD), NEW 의 기본값은 지금의 내용 파일입니다.
     종료 코드: 0 바뀐 것 없음, 1 바뀐 것 있음, 2 입력 오류.
@@ -525,6 +530,7 @@ def cmd_diff(args) -> int:
     예) leaflets diff                       → 마지막 커밋과 지금 파일 비교
         leaflets diff HEAD~1 HEAD
         leaflets diff 이전.toml minwon24.toml --out 결재자료/
+        leaflets diff minwon24.toml.prev --report 결재자료.pdf   → 결재용 PDF 한 부
     """
     import json
 
@@ -532,15 +538,30 @@ def cmd_diff(args) -> int:
     from leaflets.diff import field_changes, format_changes, load_pair, page_diffs
     from leaflets.render import Renderer
 
+    out = args.out if args.out is not None or args.report is not None else Path("diff")
+    if args.report is not None:
+        from leaflets.approval import check_report_path
+
+        check_report_path(args.report)
+    if out is not None:
+        _check_target(out)
     (old_bytes, old_label, old), (new_bytes, new_label, new) = load_pair(
         args.old, args.new, args.data)
     changes = field_changes(old_bytes, new_bytes)
     print(f"비교: {old_label} → {new_label}")
     table = format_changes(changes)
     sys.stdout.write(table)
-    pages = page_diffs(old, new, Renderer())
+    renderer = Renderer()
+    pages = page_diffs(old, new, renderer)
     if not changes and not pages:
+        if args.report is not None:
+            print("바뀐 것이 없어 결재 자료를 만들지 않았습니다.")
         return EXIT_OK
+    if args.report is not None:
+        _write_approval(args, (old_bytes, old_label, old), (new_bytes, new_label, new),
+                        pages, renderer)
+    if out is None:
+        return EXIT_FAIL
     payload = {"변경내역.txt": (f"비교: {old_label} → {new_label}\n\n" + table).encode()}
     for page in pages:
         buffer = io.BytesIO()
@@ -552,13 +573,32 @@ def cmd_diff(args) -> int:
         "pages": [{"product": p.product, "page": p.page, "file": f"{p.product}-p{p.page}.png",
                    "regions": [list(r) for r in p.regions]} for p in pages],
     }, ensure_ascii=False, indent=2) + "\n").encode()
-    _check_target(args.out)
-    _replace_folder(args.out, payload)
-    print(f"비교 자료를 {args.out}/ 에 만들었습니다:")
+    _replace_folder(out, payload)
+    print(f"비교 자료를 {out}/ 에 만들었습니다:")
     for page in pages:
         print(f"  {page.product}-p{page.page}.png  바뀐 곳 {len(page.regions)}군데")
     print("  변경내역.txt")
     return EXIT_FAIL
+
+
+def _write_approval(args, old, new, pages, renderer) -> None:
+    """``leaflets diff --report``: the 결재 PDF, put in place in one step."""
+    from leaflets.approval import Version, approval_pdf
+    from leaflets.budget import year_spending
+    from leaflets.clock import build_date
+    from leaflets.ledger import Ledger, default_ledger
+    from leaflets.production import load_production
+    from leaflets.shared import write_atomic
+
+    production = load_production(args.production)
+    ledger = Ledger(args.ledger or default_ledger(args.production))
+    spent, ordered = year_spending(ledger, args.data, args.production, new[2])
+    if args.new is not None:  # the ledger knows files on disk: not this version
+        ordered = None
+    pdf = approval_pdf(Version(*old), Version(*new), production, renderer,
+                       date=build_date(), spent=spent, ordered=ordered, pages=pages)
+    write_atomic(args.report, pdf)
+    print(f"결재 자료 PDF를 만들었습니다: {args.report} ({len(pdf) // 1024:,} KB)")
 
 
 def cmd_evaluate(args) -> int:
@@ -823,7 +863,7 @@ def make_parser() -> argparse.ArgumentParser:
         command.set_defaults(function=function)
         _add_data_option(command)
         if name in ("check", "build", "impose", "budget", "package", "history", "serve",
-                    "backup"):
+                    "backup", "diff"):
             command.add_argument(
                 "--production", type=Path, default=DEFAULT_PRODUCTION, metavar="파일",
                 help=f"발주 파일 (기본값: {DEFAULT_PRODUCTION.name})",
@@ -869,7 +909,7 @@ def make_parser() -> argparse.ArgumentParser:
                                      f"{k}({v})" for k, v in METHODS.items()))
             command.add_argument("--out", type=Path, metavar="폴더",
                                  help="인쇄판 PDF를 만들 폴더 (없으면 표만 보여 줌)")
-        if name in ("budget", "package", "history"):
+        if name in ("budget", "package", "history", "diff"):
             command.add_argument("--ledger", type=Path, metavar="파일",
                                  help="발주 기록 파일 (기본값: 발주 파일 옆 orders.sqlite)")
         if name == "package":
@@ -912,8 +952,12 @@ def make_parser() -> argparse.ArgumentParser:
                                  help="이전 버전: 파일 또는 git 버전 (기본값: HEAD)")
             command.add_argument("new", nargs="?", metavar="NEW",
                                  help="새 버전: 파일 또는 git 버전 (기본값: 지금 내용 파일)")
-            command.add_argument("--out", type=Path, default=Path("diff"), metavar="폴더",
-                                 help="비교 그림을 만들 폴더 (기본값: diff/)")
+            command.add_argument("--out", type=Path, metavar="폴더",
+                                 help="비교 그림을 만들 폴더 (기본값: diff/, --report 만 쓰면 "
+                                      "만들지 않음)")
+            command.add_argument("--report", type=Path, metavar="파일.pdf",
+                                 help="결재에 붙일 A4 PDF 한 부 (바뀐 항목 표, 변경 전·후 "
+                                      "미리보기, 인쇄 예산)")
         if name == "evaluate":
             command.add_argument("--counts", type=Path, required=True, metavar="파일",
                                  help="실적.csv: 동,민원24_신청건수,주민등록창구_처리건수")
