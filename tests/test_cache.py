@@ -129,8 +129,9 @@ def test_a_production_change_reaches_a_cached_build(tmp_path, data_file):
     assert (after["office"]["quantity"], after["office"]["sheets"]) == (20000, 5250)
     assert (after["imposed"]["n_up"], after["imposed"]["sheets"]) == (24, 875)
     office = read_pages((tmp_path / "dist" / "office" / "pocket-A4.pdf").read_bytes())
-    slug = [line for line in office[0].lines if "부 ·" in line]
-    assert slug and "20,000부 · 5,250장(여분 포함)" in slug[0], slug
+    slug = [line for line in office[0].lines if "장 →" in line]
+    assert slug and "A4 5,250장 → 21,000부 (한 장에 4부, 양면 긴 쪽 넘김 · 주문 20,000부 " \
+        "+ 여분 1,000부)" in slug[0], slug
 
 
 def _dong_picture(folder, colour):
