@@ -1,9 +1,10 @@
 """Backup and restore of one office's state, safe while the web app runs.
 
 A backup is a zip of every piece of state: the three data files, the 동
-pictures (``images/``), the order ledger and the web accounts
-(``instance/users.sqlite``, ``instance/secret_key``), with ``manifest.json``
-giving the SHA-256 of every member. Each data file is read under its lock
+pictures (``images/``), the stored inputs of the 동 evaluation (``evaluation/``),
+the order ledger and the web accounts (``instance/users.sqlite``,
+``instance/secret_key``), with ``manifest.json`` giving the SHA-256 of every
+member. Each data or evaluation file is read under its lock
 (:func:`leaflets.shared.locked`), the pictures under the 동 file's lock (a
 save writes the picture, then the file), and the SQLite files through
 SQLite's backup API, so a backup taken during saves and orders is a state
@@ -28,6 +29,8 @@ from pathlib import Path, PurePosixPath
 
 from leaflets import __version__
 from leaflets.errors import LeafletsError
+from leaflets.evaluation_store import FOLDER as EVALUATION
+from leaflets.evaluation_store import stored_files as evaluation_files
 from leaflets.shared import locked
 
 FORMAT = "leaflets-backup"
@@ -75,6 +78,9 @@ def make_backup(site: Site, target: Path) -> list[str]:
                 for picture in sorted(images.glob("*")) if images.is_dir() else ():
                     if picture.is_file() and not picture.name.startswith("."):
                         members[f"images/{picture.name}"] = _read(picture)
+    for path in evaluation_files(site.content):  # 실적.csv, 활동.csv, 설정.toml
+        with locked(path):
+            members[f"{EVALUATION}/{path.name}"] = _read(path)
     for name, path in ((LEDGER, site.ledger), (USERS, site.instance / "users.sqlite")):
         if path.exists():
             members[name] = _sqlite_copy(path)

@@ -39,14 +39,17 @@ def decode(data: bytes, path) -> str:
                     allowed="UTF-8, CP949")
 
 
-def _rows(path, header):
-    """(row number, cells) of every non-empty data row, after checking the header."""
+def _rows(path, header, data: bytes | None = None):
+    """(row number, cells) of every non-empty data row, after checking the header.
+
+    ``data``: the file's bytes when they are not read from ``path`` (an upload)."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise DataError(path, "(파일 전체)", f"파일을 읽을 수 없습니다 ({error.strerror})") \
-            from None
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise DataError(path, "(파일 전체)", f"파일을 읽을 수 없습니다 ({error.strerror})") \
+                from None
     lines = list(csv.reader(decode(data, path).splitlines()))
     found = tuple(cell.strip() for cell in lines[0]) if lines else ()
     if found != header:
@@ -76,10 +79,10 @@ def _dong(text: str, path, row: int, errors: list) -> bool:
     return False
 
 
-def read_counts(path) -> tuple[Count, ...]:
-    """실적.csv: one row per 동, all 17, 처리건수 above 0."""
+def read_counts(path, data: bytes | None = None) -> tuple[Count, ...]:
+    """실적.csv: one row per 동, all 17, 처리건수 above 0 (``data``: its bytes, if given)."""
     errors, counts, rows_of = [], [], {}
-    for row, cells in _rows(path, COUNTS_HEADER):
+    for row, cells in _rows(path, COUNTS_HEADER, data):
         name, applications, counter = cells[:3]
         known = _dong(name, path, row, errors)
         applications = _count(applications, path, COUNTS_HEADER[1], row, errors)
@@ -105,11 +108,12 @@ def read_counts(path) -> tuple[Count, ...]:
     return tuple(counts)
 
 
-def read_activities(path) -> tuple[Activity, ...]:
-    """활동.csv: 동, 날짜 (YYYY-MM-DD), 지표 (one of the five or 특수사업), 내용."""
+def read_activities(path, data: bytes | None = None) -> tuple[Activity, ...]:
+    """활동.csv: 동, 날짜 (YYYY-MM-DD), 지표 (one of the five or 특수사업), 내용
+    (``data``: its bytes, if given)."""
     errors, activities = [], []
     allowed = list(INDICATORS) + [SPECIAL]
-    for row, cells in _rows(path, ACTIVITIES_HEADER):
+    for row, cells in _rows(path, ACTIVITIES_HEADER, data):
         name, date_text, indicator, text = cells[:4]
         known = _dong(name, path, row, errors)
         date = None

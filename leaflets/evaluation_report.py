@@ -46,6 +46,13 @@ def percent(value) -> str:
 
 
 _WIDTHS = (6, 14, 10, 10, 10, 8, 8, 8, 6)
+TABLE_HEADER = ("순위", "동", "민원24", "창구", "신청율", "이용", "홍보", "특수", "합계")
+
+
+def table_cells(s) -> tuple[str, ...]:
+    """One 동's row of the ranked table, as the terminal and the web page show it."""
+    return (f"{s.rank}위", s.dong, f"{s.applications:,}", f"{s.counter:,}", percent(s.rate),
+            str(s.use), str(s.promotion), str(s.special), str(s.total))
 
 
 def _row(cells) -> str:
@@ -60,11 +67,8 @@ def format_table(evaluation: Evaluation) -> str:
     if evaluation.gu is not None:
         lines.append(f"구 전체 신청율 {percent(evaluation.gu.rate)} "
                      f"(전체민원 {evaluation.gu.total:,}건)")
-    lines.append(_row(("순위", "동", "민원24", "창구", "신청율", "이용", "홍보", "특수", "합계")))
-    for s in evaluation.scores:
-        lines.append(_row((f"{s.rank}위", s.dong, f"{s.applications:,}", f"{s.counter:,}",
-                           percent(s.rate), str(s.use), str(s.promotion), str(s.special),
-                           str(s.total))))
+    lines.append(_row(TABLE_HEADER))
+    lines += [_row(table_cells(s)) for s in evaluation.scores]
     for s in evaluation.scores:
         for case in s.cases:
             if "발주" in case.text:
@@ -110,7 +114,8 @@ def chart_svg(evaluation: Evaluation, mode: str = "screen") -> str:
                      f'fill="{ink}">{tick}</text>')
     for index, s in enumerate(evaluation.scores):
         y = top + index * row
-        parts.append(f'<text x="{label_w - 2}" y="{y + 5.4}" text-anchor="end" '
+        parts.append(f'<g class="bar" data-dong="{escape(s.dong)}" data-total="{s.total}">'
+                     f'<text x="{label_w - 2}" y="{y + 5.4}" text-anchor="end" '
                      f'fill="{ink}">{escape(s.dong)}</text>')
         x = label_w
         for key, _, _ in SECTIONS:
@@ -119,7 +124,7 @@ def chart_svg(evaluation: Evaluation, mode: str = "screen") -> str:
                 parts.append(f'<rect x="{x:g}" y="{y + 1}" width="{width:g}" '
                              f'height="{row - 2}" fill="{colours[key]}"/>')
             x += width
-        parts.append(f'<text x="{x + 1.5:g}" y="{y + 5.4}" fill="{ink}">{s.total}</text>')
+        parts.append(f'<text x="{x + 1.5:g}" y="{y + 5.4}" fill="{ink}">{s.total}</text></g>')
     parts.append(f'<text x="{label_w + bar_w / 2}" y="{height - 3}" text-anchor="middle" '
                  f'fill="{ink}">점수 (100점 만점)</text></svg>')
     return "".join(parts)

@@ -168,3 +168,33 @@ def test_restore_keeps_existing_data_unless_forced(office, tmp_path, capsys):
     assert _files(target) == before
     assert main(["restore", str(archive), "--into", str(target), "--force"]) == 0
     assert (target / "minwon24.toml").read_bytes() == (office / "minwon24.toml").read_bytes()
+
+
+def test_the_stored_evaluation_inputs_are_backed_up_and_restored(office, tmp_path, capsys):
+    from leaflets.evaluation_store import append_activity, check_upload, load, store_upload
+    from leaflets.project import ROOT
+
+    examples = ROOT / "examples" / "evaluation"
+    files = check_upload((examples / "실적.csv").read_bytes(),
+                         (examples / "활동.csv").read_bytes(), "2015", "407398,362095,23455")
+    data = office / "minwon24.toml"
+    store_upload(data, files, hashlib_of_nothing())
+    append_activity(data, "옥수동", "2015-06-01", "주민교육", "웹에서 추가한 교육")
+    archive = tmp_path / "with-evaluation.zip"
+    assert _backup(office, archive) == 0
+    assert "evaluation/활동.csv" in capsys.readouterr().out
+    restored = tmp_path / "restored"
+    assert main(["restore", str(archive), "--into", str(restored)]) == 0
+    for name in ("실적.csv", "활동.csv", "설정.toml"):
+        assert (restored / "evaluation" / name).read_bytes() == \
+            (office / "evaluation" / name).read_bytes(), name
+    back = load(restored / "minwon24.toml")
+    assert back == load(data) and back.year == 2015
+    assert back.activities[-1].text == "웹에서 추가한 교육"
+
+
+def hashlib_of_nothing() -> str:
+    """The version of a file not stored yet (empty)."""
+    import hashlib
+
+    return hashlib.sha256(b"").hexdigest()
