@@ -16,7 +16,19 @@ from leaflets.products import PRODUCTS
 from leaflets.project import DEFAULT_DATA, DEFAULT_DONGS, DEFAULT_PRODUCTION, TEMPLATES
 from leaflets.renderpool import RenderPool
 from leaflets.users import LOGIN_WINDOW, ROLES, StoreBusy, UserStore
-from leaflets.web import auth, budget, dong, fees, fonts, home, orders, production
+from leaflets.web import (
+    approval,
+    auth,
+    budget,
+    dong,
+    evaluation,
+    fees,
+    fonts,
+    home,
+    media,
+    orders,
+    production,
+)
 from leaflets.web.common import (
     MESSAGES,
     PREVIEW_CACHE,
@@ -28,7 +40,8 @@ from leaflets.web.common import (
 
 # Each area's register(app, site) adds its views; their endpoint names are the
 # names the templates' url_for() use.
-AREAS = (auth, home, fonts, fees, dong, budget, orders, production)
+AREAS = (auth, home, fonts, fees, dong, budget, orders, production, evaluation, media,
+         approval)
 
 
 class _App(Flask):
