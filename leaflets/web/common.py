@@ -30,6 +30,7 @@ from leaflets.renderpool import RenderPool
 from leaflets.users import UserStore
 
 PREVIEW_DPI = 80
+LIVE_DPI = 72  # the edit forms' live preview: screen resolution, one page
 PREVIEW_CACHE = 64  # rendered products kept for previews, oldest dropped first
 RENDER_WORKERS = 2  # renders at once; each holds a Renderer and a CPU
 MESSAGES = {
@@ -111,6 +112,37 @@ class Site:
         return response
 
 
+    def live_preview(self, content, product: str, page: int, dong=None) -> str:
+        """Render one page of ``content`` (validated in memory, never saved) for an
+        edit form's live preview; return its token for :meth:`live_png`. The same
+        content, page and 동 block give the same token and are rendered once."""
+        owner = dong.name if dong else ""
+        token = hashlib.sha256("\x1f".join(
+            [content.sha256, product, str(page), dong.fingerprint if dong else ""]
+        ).encode()).hexdigest()[:32]
+
+        def png(renderer) -> tuple[bytes, str]:
+            pdf = renderer.render(content, product, "screen", dong).pdf
+            image, = rasterize(pdf, LIVE_DPI, pages=[page])
+            return _png_bytes(image), owner
+
+        self.renders.cached(("live", token), png)
+        return token
+
+    def live_png(self, token: str):
+        """A live preview made by :meth:`live_preview`: 404 once dropped, 403 for
+        another 동's."""
+        kept = self.renders.kept(("live", token))
+        if kept is None:
+            abort(404)
+        png, owner = kept
+        if owner and not g.user.may_edit(owner):
+            abort(403)
+        response = send_file(io.BytesIO(png), mimetype="image/png")
+        response.headers["Cache-Control"] = "private, max-age=3600"
+        return response
+
+
 def login_required(admin=False):
     """The view for logged-in users only (관리자 only with ``admin``)."""
     def wrap(view):
@@ -177,12 +209,13 @@ def file_states(paths) -> dict:
 
 
 def content_security_policy(templates: Path) -> str:
-    """Own resources only, no scripts; the pages' inline stylesheets allowed by their hash."""
+    """Own resources only, scripts only from the site's own files (/scripts/, never
+    inline); the pages' inline stylesheets allowed by their hash."""
     hashes = sorted({
         "'sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() + "'"
         for template in templates.glob("*.j2")
         for css in re.findall(r"<style>(.*?)</style>", template.read_text(encoding="utf-8"), re.S)})
-    return ("default-src 'self'; script-src 'none'; object-src 'none'; "
+    return ("default-src 'self'; script-src 'self'; object-src 'none'; "
             f"style-src 'self' {' '.join(hashes)}; frame-ancestors 'none'; "
             "form-action 'self'; base-uri 'none'")
 
