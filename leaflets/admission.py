@@ -33,8 +33,14 @@ class EditionChecker:
         self._state = threading.local()  # the worker's renderer and common pages
 
     def check(self, dong: Dong) -> None:
-        """Raise what a build of ``dong``'s edition would raise (nothing if it builds)."""
+        """Raise what a build of ``dong``'s edition would raise (nothing if it builds):
+        its poster and leaflet, and its media (문자 within their bytes, the 소식지
+        block preflighted)."""
+        from leaflets.media import dong_media_files
+
+        dong_media_files(load_content(self.data), dong)  # cheap: the 문자 first
         self.edition(dong)
+        self._pool.submit(self._media, dong).result()
 
     def edition(self, dong: Dong) -> list:
         """The files of ``dong``'s edition, print files preflighted:
@@ -43,6 +49,14 @@ class EditionChecker:
 
     def close(self):
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _media(self, dong: Dong) -> list:
+        from leaflets.media import edition_media
+
+        content = load_content(self.data)
+        production = load_production(self.production)
+        return edition_media(content, production.media, dong, self._state.renderer,
+                             production.spots)
 
     def _edition(self, dong: Dong) -> list:
         from leaflets.editions import dong_edition, make_common

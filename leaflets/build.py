@@ -28,7 +28,7 @@ from leaflets.editions import Delivered, Delivery, EditionPool, make_common
 from leaflets.errors import OutputError
 from leaflets.impose.plan import plan_office, sheet_note
 from leaflets.media import FOLDER as MEDIA_FOLDER
-from leaflets.media import media_files
+from leaflets.media import dong_media_files, edition_media, media_files
 from leaflets.media.printed import print_media_files
 from leaflets.production import Production, load_production
 from leaflets.products import PRODUCTS
@@ -71,27 +71,35 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
     production = load_production(production_path)
     selected = select_dongs(dongs_path, dong_names, all_dongs)
     media = media_files(content, production.media)  # cheap: made every build, before writing
+    # Each 동's 문자 and texts, checked (a 동 name too long for the SMS) before writing.
+    texts = {dong.name: dong_media_files(content, dong) for dong, _ in selected}
     cache = EditionCache(cache_dir)
     base = (content.sha256, sha256(Path(production_path).read_bytes()),
             production.output.sha256, build_date())
     gu_key, common_key = edition_key("gu", *base), edition_key("common", *base)
     keys = {dong.name: edition_key("dong", *base, dong.fingerprint) for dong, _ in selected}
+    # A 동's media are cached beside its edition, under a key of the same inputs.
+    media_keys = {dong.name: edition_key("dong-media", *base, dong.fingerprint)
+                  for dong, _ in selected}
     todo = [dong for dong, _ in selected if not cache.has(keys[dong.name])]
+    media_todo = [dong for dong, _ in selected if not cache.has(media_keys[dong.name])]
     manifest = {"generator": f"leaflets {__version__}", "data_sha256": content.sha256}
     if selected:
         manifest["dongs_sha256"] = selected[0][1]
-    if not todo and cache.has(gu_key):
-        artifacts = _cached_artifacts(cache, [gu_key, *keys.values()])
-        if artifacts is not None:
-            artifacts += tuple(artifact for _, (artifact, _) in media)
+    if not todo and not media_todo and cache.has(gu_key):
+        gu_files = _cached_artifacts(cache, [gu_key])
+        editions = _cached_artifacts(cache, _by_dong(keys, media_keys))
+        artifacts = None
+        if gu_files is not None and editions is not None:  # in the order a build writes
+            artifacts = gu_files + tuple(artifact for _, (artifact, _) in media) + editions
         if artifacts is not None and _already_there(out_dir, artifacts, manifest):
             return BuildResult(out_dir, content.sha256, artifacts)
     gu = cache.get(gu_key)
     common = cache.get(common_key, "common") if todo else None
-    if gu is None or todo:  # imported here, once, before the workers fork: all need them
+    if gu is None or todo or media_todo:  # imported here, once, before the workers fork
         import leaflets.compose  # noqa: F401
         from leaflets.render import Renderer
-    if renderer is None and (gu is None or (todo and common is None)):
+    if renderer is None and (gu is None or (todo and common is None) or media_todo):
         renderer = Renderer(output=production.output)
     artifacts = []
     with _Staging(out_dir) as staging:
@@ -132,6 +140,12 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
                         edition = _render_alone(content, production, dong, renderer, common)
                 artifacts += staging.write_all(edition)
                 del edition
+                own = cache.get(media_keys[dong.name])
+                if own is None:
+                    own = edition_media(content, production.media, dong, renderer,
+                                        production.spots, texts[dong.name])
+                    cache.put(media_keys[dong.name], own)
+                artifacts += staging.write_all(own)
                 if progress:
                     progress(done, len(selected), dong.name)
         artifacts = tuple(artifacts)
@@ -145,22 +159,32 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
 
 
 def build_media(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
-                renderer: Renderer | None = None) -> BuildResult:
-    """Make only ``out_dir/media/`` (``leaflets build --media-only``): no poster or pocket.
+                renderer: Renderer | None = None, *, dongs_path=DEFAULT_DONGS,
+                all_dongs: bool = False) -> BuildResult:
+    """Make only the media (``leaflets build --media-only``): no poster or pocket.
 
-    Every medium is made and checked before anything is written; then the media
-    folder is swapped in whole and the manifest's media entries replaced (the other
-    files of a previous build stay, and its manifest notes the media's content).
+    ``out_dir/media/``, and each 동 edition's ``media/`` for the 동 editions
+    ``out_dir`` holds (all 동 of ``dongs_path`` with ``all_dongs``). Every medium
+    is made and checked before anything is written; then the output folder is
+    swapped in whole: the other files of the previous build (hard links, not
+    copies) with the new media and a manifest whose media entries are replaced
+    (it notes the media's content). An error leaves ``out_dir`` as it was.
     """
     out_dir = Path(out_dir)
     _check_target(out_dir)
     content = load_content(data_path)
     production = load_production(production_path)
     files = media_files(content, production.media)
+    dongs = [dong for dong, _ in select_dongs(dongs_path, previous_dongs(out_dir, dongs_path),
+                                             all_dongs)]
+    texts = {dong.name: dong_media_files(content, dong) for dong in dongs}  # before rendering
     if renderer is None:
         from leaflets.render import Renderer
         renderer = Renderer(output=production.output)
     files += print_media_files(content, production.media, renderer, production.spots)
+    for dong in dongs:
+        files += edition_media(content, production.media, dong, renderer, production.spots,
+                               texts[dong.name])
     artifacts = tuple(artifact for _, (artifact, _) in files)
     try:
         manifest = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
@@ -174,23 +198,47 @@ def build_media(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
     kept = [entry for entry in manifest["artifacts"] if not _in_media(entry)]
     manifest.update(media_data_sha256=content.sha256,
                     artifacts=kept + [manifest_entry(a) for a in artifacts])
-    prefix = f"{MEDIA_FOLDER}/"
-    _replace_folder(out_dir / MEDIA_FOLDER, {path.removeprefix(prefix): data
-                                             for path, (_, data) in files})
-    staged = out_dir / f".{MANIFEST}.new-{os.getpid()}"
-    try:
-        staged.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
-                          encoding="utf-8")
-        os.replace(staged, out_dir / MANIFEST)
-    except OSError as error:
-        staged.unlink(missing_ok=True)
-        raise OutputError(f"출력 폴더 '{out_dir}'의 {MANIFEST}에 쓸 수 없습니다: "
-                          f"{error.strerror}") from None
+    with _Staging(out_dir) as staging:
+        _link_tree(out_dir, staging.folder, skip=_is_media_path)
+        staging.write_all(files)
+        staging.commit(manifest, keep=KEPT)
     return BuildResult(out_dir, content.sha256, artifacts)
 
 
+def _is_media_path(relative: str) -> bool:
+    """``media/...`` (the 구's) or ``dongs/<동>/media/...`` (a 동 edition's)."""
+    parts = relative.split("/")
+    return parts[0] == MEDIA_FOLDER or (len(parts) > 2 and parts[0] == "dongs"
+                                        and parts[2] == MEDIA_FOLDER)
+
+
 def _in_media(entry) -> bool:
-    return isinstance(entry, dict) and str(entry.get("path", "")).startswith(f"{MEDIA_FOLDER}/")
+    return isinstance(entry, dict) and _is_media_path(str(entry.get("path", "")))
+
+
+def _link_tree(source: Path, target: Path, skip):
+    """Hard-link every file of ``source`` into ``target`` (copy where links cannot be
+    made), except the manifest, the kept folders and the paths ``skip`` names."""
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source).as_posix()
+        if path.is_dir() or path.is_symlink() or relative == MANIFEST \
+                or relative.split("/")[0] in KEPT or skip(relative):
+            continue
+        destination = target / relative
+        try:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, destination)
+            except OSError:  # another file system, or links not allowed
+                shutil.copy2(path, destination)
+        except OSError as error:
+            raise OutputError(f"출력 폴더 '{source}'의 '{relative}'를 옮길 수 없습니다: "
+                              f"{error.strerror}") from None
+
+
+def _by_dong(*keys: dict[str, str]) -> list[str]:
+    """The cache keys of each 동 in turn: its edition's, then its media's."""
+    return [key for name in keys[0] for key in (table[name] for table in keys)]
 
 
 def _render_alone(content, production, dong, renderer, common):

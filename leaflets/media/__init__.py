@@ -14,11 +14,11 @@ from leaflets.content import Content
 from leaflets.media.banner import draw_banner, plan_banner
 from leaflets.media.mail import write_email
 from leaflets.media.plan import Facts, plan_facts
-from leaflets.media.sms import write_lms, write_sms
+from leaflets.media.sms import write_dong_sms, write_lms, write_sms
 from leaflets.media.templates import render_text
 from leaflets.production import MediaSettings
 
-__all__ = ["FOLDER", "media_files", "plan_facts"]
+__all__ = ["FOLDER", "dong_media_files", "edition_media", "media_files", "plan_facts"]
 
 FOLDER = "media"
 PRODUCT = "media"
@@ -43,6 +43,36 @@ def media_files(content: Content, settings: MediaSettings):
     return [(f"{FOLDER}/{name}", (Artifact(PRODUCT, kind, f"{FOLDER}/{name}", sha256(data),
                                            1, (0.0, 0.0)), data))
             for name, kind, data in files]
+
+
+def dong_media_files(content: Content, dong):
+    """The media of ``dong``'s edition that name a place to come or call — 문자 (SMS,
+    LMS), e-메일 and the 소식지 texts — with its 주민센터 and block instead of the
+    구's desk: [(path, (Artifact, bytes))] under ``dongs/<동>/media/``. The banners
+    name no place and stay the 구's. A DataError (naming the 동) if a text cannot
+    be sent."""
+    gu_sms = write_sms(plan_facts(content), content.path)
+    facts = plan_facts(content, dong)
+    files = [("sms.txt", "sms", write_dong_sms(facts, gu_sms, dong).encode()),
+             ("lms.txt", "lms", write_lms(facts, content.path).encode()),
+             ("minwon24.eml", "email", write_email(facts)),
+             ("newsletter.txt", "newsletter", _text("newsletter.txt.j2", facts)),
+             ("newsletter.html", "newsletter", _text("newsletter.html.j2", facts))]
+    prefix = f"dongs/{dong.slug}/{FOLDER}"
+    return [(f"{prefix}/{name}", (Artifact(PRODUCT, kind, f"{prefix}/{name}", sha256(data),
+                                           1, (0.0, 0.0), dong=dong.name), data))
+            for name, kind, data in files]
+
+
+def edition_media(content: Content, settings: MediaSettings, dong, renderer, spots=(),
+                  texts=None):
+    """Every medium of ``dong``'s edition: :func:`dong_media_files` (or ``texts``, made
+    already) and its 소식지 block, rendered and preflighted
+    (:func:`leaflets.media.printed.print_media_files`)."""
+    from leaflets.media.printed import print_media_files
+
+    files = list(texts) if texts is not None else dong_media_files(content, dong)
+    return files + print_media_files(content, settings, renderer, spots, dong=dong)
 
 
 def _text(template: str, facts: Facts) -> bytes:

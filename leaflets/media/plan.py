@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from leaflets.content import Content
 from leaflets.errors import DataError
+
+if TYPE_CHECKING:
+    from leaflets.dongs import Dong
 
 BOLD = "**"  # the content file's bold markup: dropped in plain media
 SMS_BYTES = 90  # one SMS, counted in CP949 (the measure Korean SMS gateways use)
@@ -47,6 +51,12 @@ class Facts:
     steps: tuple[str, ...]
     note: str
     qr_caption: str
+    # Who sends the message and where to come or call: the 구's [desk] in the 구
+    # edition, the 동's own block (dongs.toml) in a 동 edition.
+    sender: str = ""  # the SMS/LMS and e-mail subject's "[...]"
+    place_title: str = ""  # "" when there is nothing to name
+    place_lines: tuple[str, ...] = ()
+    dong: str = ""  # the 동's name in a 동 edition
 
 
 def plain(text: str) -> str:
@@ -54,8 +64,9 @@ def plain(text: str) -> str:
     return " ".join(text.replace(BOLD, "").split())
 
 
-def plan_facts(content: Content) -> Facts:
-    """The facts of ``content`` for the media (the poster's wording)."""
+def plan_facts(content: Content, dong: Dong | None = None) -> Facts:
+    """The facts of ``content`` for the media (the poster's wording); with ``dong``,
+    those of its edition (its name and block instead of the 구's desk)."""
     table = content.fee_table
     howto = content.poster.howto  # the shared [howto] with the poster's own wording
 
@@ -80,7 +91,29 @@ def plan_facts(content: Content) -> Facts:
         steps=tuple(plain(step) for step in howto.steps),
         note=plain(howto.note),
         qr_caption=plain(content.qr_caption),
+        **(_dong_place(dong, plain(content.service.name)) if dong is not None
+           else _desk_place(content)),
     )
+
+
+def _desk_place(content: Content) -> dict:
+    """The 구 edition: sent by the publisher; the content file's [desk], if any."""
+    place = {"sender": plain(content.service.publisher)}
+    if content.desk is not None:
+        place.update(place_title=plain(content.desk.title),
+                     place_lines=(plain(content.desk.text),))
+    return place
+
+
+def _dong_place(dong: Dong, service: str) -> dict:
+    """A 동 edition: sent by its 주민센터; its desk, hours, address and phone (the lines
+    of its block on the poster, the empty fields left out)."""
+    desk = [dong.desk, dong.hours, f"담당 {dong.contact}" if dong.contact else ""]
+    reach = [dong.address, f"전화 {dong.phone}" if dong.phone else ""]
+    lines = [" · ".join(part for part in desk if part),
+             " · ".join(part for part in reach if part), plain(dong.message)]
+    return {"sender": dong.title, "place_title": f"{dong.title} 『{service}』 전용창구",
+            "place_lines": tuple(line for line in lines if line), "dong": dong.name}
 
 
 def gateway_bytes(text: str, path, field: str) -> int:

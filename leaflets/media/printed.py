@@ -28,15 +28,26 @@ def print_products(settings: MediaSettings) -> dict[str, Product]:
     return products
 
 
-def print_media_files(content: Content, settings: MediaSettings, renderer, spots=()):
+# The print media a 동 edition has of its own: the 소식지 block names where to come
+# and call. The 배너기 names no place (it stands in the 민원실 it would name) and is
+# the same for all 17: the 구's file serves every 동.
+DONG_PRINT_MEDIA = ("newsletter",)
+
+
+def print_media_files(content: Content, settings: MediaSettings, renderer, spots=(),
+                      dong=None):
     """[(relative path, (Artifact, bytes))] of the print media, every one preflighted;
-    raise PreflightFailed (after rendering all) if any fails."""
+    raise PreflightFailed (after rendering all) if any fails. With ``dong``, its
+    edition's (:data:`DONG_PRINT_MEDIA`, with its block) under ``dongs/<동>/``."""
     from leaflets.preflight import preflight
 
     files, failed = [], []
+    prefix = f"dongs/{dong.slug}/" if dong is not None else ""
     for name, product in print_products(settings).items():
-        result = renderer.render_product(content, product, "print")
-        path = f"{FOLDER}/{name}.pdf"
+        if dong is not None and name not in DONG_PRINT_MEDIA:
+            continue
+        result = renderer.render_product(content, product, "print", dong)
+        path = f"{prefix}{FOLDER}/{name}.pdf"
         report = preflight(result.pdf, path, bleed_mm=result.bleed_mm,
                            safe_mm=product.safe_mm, url=content.service.url,
                            spots=tuple(spots), min_ppi=product.min_image_ppi,
@@ -45,7 +56,9 @@ def print_media_files(content: Content, settings: MediaSettings, renderer, spots
             failed.append(report)
         files.append((path, (Artifact(name, KIND, path, sha256(result.pdf), result.pages,
                                       result.trim_mm, bleed_mm=result.bleed_mm,
-                                      preflight="passed"), result.pdf)))
+                                      preflight="passed",
+                                      dong=dong.name if dong is not None else None),
+                               result.pdf)))
     if failed:
         raise PreflightFailed(failed)
     return files

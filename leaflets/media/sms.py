@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from leaflets.media.plan import LMS_BYTES, SMS_BYTES, Facts, check_message
+from leaflets.errors import DataError
+from leaflets.media.plan import (
+    GATEWAY_CODEC,
+    LMS_BYTES,
+    SMS_BYTES,
+    Facts,
+    check_message,
+    gateway_bytes,
+)
 from leaflets.media.templates import render_text
 
 # Which content field each fact comes from, to name what to shorten ([poster-a4.howto]
@@ -18,6 +26,33 @@ def write_sms(facts: Facts, path) -> str:
     """The SMS text; a DataError if it is over 90 bytes or not CP949 (``path`` names
     the content file)."""
     return _message("sms.txt.j2", facts, SMS_BYTES, path, "문자(SMS)")
+
+
+def write_dong_sms(facts: Facts, gu_sms: str, dong) -> str:
+    """A 동 edition's SMS (``facts`` of that edition), whose sender is the 동's
+    주민센터. The 구's SMS ``gu_sms`` fits (it was made first), so a 동 SMS over 90
+    bytes is that name's doing: the DataError names the dongs file, the 동 and
+    its ``centre`` field, and how many bytes to take off it."""
+    text = render_text("sms.txt.j2", facts).strip()
+    where = f"dongs ({dong.name}).centre"
+    gateway_bytes(facts.sender, dong.path, where)  # a character CP949 lacks, named
+    size = gateway_bytes(text, dong.path, where)
+    if size <= SMS_BYTES:
+        return text
+    over = size - SMS_BYTES
+    title = len(facts.sender.encode(GATEWAY_CODEC))
+    room = title - over
+    example = (f' (예: "{dong.name}")' if len(dong.name.encode(GATEWAY_CODEC)) <= room
+               else "")
+    shorter = (f"{room}바이트(한글 {room // 2}자) 이하의 짧은 주민센터 이름을 centre 에 "
+               f"적어 주세요{example}" if room > 0 else
+               "templates/media/sms.txt.j2 의 문구를 줄여 주세요")
+    raise DataError(dong.path, where,
+                    f"{dong.name}의 문자(SMS)가 {size:,}바이트로 {SMS_BYTES}바이트를 "
+                    f"{over:,}바이트 넘습니다 (CP949 기준, 한글 1자 = 2바이트; 문자 머리에 "
+                    f"주민센터 이름 '{facts.sender}' {title}바이트가 들어갑니다; 구 문자는 "
+                    f"{len(gu_sms.encode(GATEWAY_CODEC))}바이트)",
+                    value=facts.sender, allowed=shorter)
 
 
 def write_lms(facts: Facts, path) -> str:
