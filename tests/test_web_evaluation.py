@@ -350,3 +350,13 @@ def test_a_stale_admin_upload_does_not_wipe_a_dongs_new_row(site):  # noqa: F811
     merged = admin.get("/evaluation/activities.csv")
     assert "방금 추가" in merged.data.decode("utf-8-sig")
     assert hashlib.sha256(merged.data).hexdigest() != seen
+
+
+def test_both_roles_find_the_evaluation_from_their_home_page(site):  # noqa: F811
+    app, _ = site
+    admin, dong = app.test_client(), app.test_client()
+    login(admin, ADMIN)
+    login(dong, DONG)
+    assert 'href="/evaluation"' in admin.get("/").get_data(as_text=True)
+    own = "/evaluation/dong/" + urllib.parse.quote("옥수동")
+    assert f'href="{own}"' in dong.get("/", follow_redirects=True).get_data(as_text=True)
