@@ -61,10 +61,12 @@ def cmd_check(args) -> int:
     print(f"확인 완료: {args.production} — 작업 {runs}; 종이 {len(production.sheets)}가지")
     dongs = load_dongs(args.dongs)
     pictures = sum(1 for dong in dongs.dongs if dong.image)
-    print(f"확인 완료: {args.dongs} — 동 {len(dongs.dongs)}곳, 그림 {pictures}개")
     from leaflets.media import media_files
 
     media = media_files(content, production.media)  # 문자 bytes and CP949, as build
+    _check_dong_media(content, dongs)  # each 동 edition's 문자, as build makes them
+    print(f"확인 완료: {args.dongs} — 동 {len(dongs.dongs)}곳, 그림 {pictures}개, "
+          "동별 문자 바이트·CP949")
     # The fit check and the preflight, as build does them, with nothing written:
     # check passes exactly when build would.
     from leaflets.build import render_files
@@ -88,6 +90,23 @@ def cmd_check(args) -> int:
           + ", ".join(f"{p.title} {p.trim_mm[0]:g}×{p.trim_mm[1]:g} mm"
                       for p in products.values()) + ")")
     return EXIT_OK
+
+
+def _check_dong_media(content, dongs):
+    """Raise what a build of every 동 edition's 문자 would raise, naming each 동."""
+    from leaflets.errors import DataError, DataErrors
+    from leaflets.media import dong_media_files
+
+    errors = []
+    for dong in dongs.dongs:
+        try:
+            dong_media_files(content, dong)
+        except DataError as error:
+            errors.extend(getattr(error, "errors", None) or [error])
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise DataErrors(errors)
 
 
 def cmd_build(args) -> int:
@@ -167,13 +186,15 @@ def _build_media(args, started) -> int:
     from leaflets.build import PreflightFailed, build_media
     from leaflets.preflight import format_report
 
-    if args.dong or args.all_dongs or args.clean:
-        print("오류: --media-only 는 --dong·--all-dongs·--clean 과 함께 쓸 수 없습니다",
+    if args.dong or args.clean:
+        print("오류: --media-only 는 --dong·--clean 과 함께 쓸 수 없습니다 (동 홍보물이 "
+              "있으면 그 동들의 매체도 새로 만듭니다; 17개 동 모두는 --all-dongs)",
               file=sys.stderr)
         return EXIT_INPUT
     try:
         with _sigterm_stops():
-            result = build_media(args.data, args.out, args.production)
+            result = build_media(args.data, args.out, args.production,
+                                 dongs_path=args.dongs, all_dongs=args.all_dongs)
     except PreflightFailed as failure:
         for report in failure.reports:
             print(format_report(report), file=sys.stderr)
@@ -183,8 +204,15 @@ def _build_media(args, started) -> int:
     elapsed = time.perf_counter() - started
     print(f"완료: 매체 파일 {len(result.artifacts)}개를 {result.out_dir}/media/ 에 만들었습니다 "
           f"({elapsed:.1f}초). 포스터·리플릿은 다시 만들지 않았습니다.")
+    editions = {}
     for artifact in result.artifacts:
+        if artifact.dong:
+            editions[artifact.dong] = editions.get(artifact.dong, 0) + 1
+            continue
         print(f"  {artifact.path:<30} {artifact.kind:<11} {artifact.product}")
+    if editions:
+        print(f"  동 홍보물의 매체 {len(editions)}개 동 (dongs/동 이름/media/): "
+              + ", ".join(f"{name} {count}개" for name, count in editions.items()))
     return EXIT_OK
 
 
@@ -664,8 +692,9 @@ def cmd_backup(args) -> int:
     """이 사무실의 자료를 ZIP 파일 하나로 백업합니다. 웹 화면이 켜져 있어도 됩니다.
 
     담는 것: 내용 파일(minwon24.toml), 발주 파일(production.toml), 동 파일(dongs.toml),
-    동 그림(images/), 발주 기록(orders.sqlite), 웹 계정(instance/users.sqlite,
-    instance/secret_key). 파일마다 SHA-256을 manifest.json 에 적습니다.
+    동 그림(images/), 동별 평가 자료(evaluation/), 발주 기록(orders.sqlite),
+    웹 계정(instance/users.sqlite, instance/secret_key).
+    파일마다 SHA-256을 manifest.json 에 적습니다.
     저장 중인 파일은 저장이 끝난 뒤에 읽으므로 백업은 언제나 온전한 상태입니다.
     계정과 비밀 키가 들어 있으니 백업 파일은 안전한 곳에 두십시오.
 
