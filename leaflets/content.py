@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from leaflets.errors import DataError, MissingGlyphError
+from leaflets.errors import DataError, DataErrors, MissingGlyphError
 from leaflets.korean import BOLD, font_coverage, unpaired_bold
 from leaflets.text import check_strings
 from leaflets.tomlfile import parse_toml, read_file
@@ -136,8 +136,13 @@ def parse_content(raw: bytes, path: str | Path = "minwon24.toml") -> Content:
     check_strings(path, doc)  # every text may hold line breaks (\n), nothing else unseen
     reader = _Reader(path)
     reader.check_bold(doc)
-    content = reader.content(doc, hashlib.sha256(raw).hexdigest())
-    reader.check_glyphs(doc)
+    try:
+        content = reader.content(doc, hashlib.sha256(raw).hexdigest())
+    except DataError as error:  # a table missing or malformed: nothing more to read
+        reader.errors.append(error)
+    else:
+        reader.check_glyphs(doc)
+    reader.raise_errors()
     return content
 
 
@@ -146,6 +151,22 @@ class _Reader:
 
     def __init__(self, path: Path):
         self.path = path
+        self.errors: list[DataError] = []  # every wrong value, so one save names them all
+
+    def gather(self, check, *args, **kwargs):
+        """``check(*args, **kwargs)``, its DataError kept for the end instead of raised."""
+        try:
+            return check(*args, **kwargs)
+        except DataError as error:
+            self.errors.append(error)
+            return None
+
+    def raise_errors(self):
+        """Raise what :meth:`gather` kept: the one error, or all of them at once."""
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise DataErrors(self.errors)
 
     def fail(self, field, problem, value=None, allowed=None):
         raise DataError(self.path, field, problem, value=value, allowed=allowed)
@@ -229,8 +250,9 @@ class _Reader:
                       url, f"{MAX_URL_BYTES}바이트 이하의 주소")
         labels = self.table(doc, "fee_table", "", FEE_TABLE_FIELDS)
         howto_table = self.table(doc, "howto", "", HOWTO_FIELDS)
-        howto = HowTo(self.text(howto_table, "title", "howto"), self.steps(howto_table, "howto"),
-                      self.text(howto_table, "note", "howto"))
+        howto = HowTo(self.gather(self.text, howto_table, "title", "howto"),
+                      self.steps(howto_table, "howto"),
+                      self.gather(self.text, howto_table, "note", "howto"))
         qr = self.table(doc, "qr", "", ("caption",))
         poster = self.table(doc, "poster-a4", "",
                             ("trim_mm", "bleed_mm", "headline", "lead", "howto"))
@@ -279,7 +301,7 @@ class _Reader:
         """Every ``**`` opens or closes bold, in pairs on each line."""
         for key, value in _texts(doc):
             if unpaired_bold(value):
-                self.fail(key, f"굵게 표시({BOLD})의 짝이 맞지 않습니다", value,
+                self.gather(self.fail, key, f"굵게 표시({BOLD})의 짝이 맞지 않습니다", value,
                           f"굵게 쓸 말의 앞뒤에 {BOLD}를 하나씩, 한 줄 안에서 "
                           f"(예: \"{BOLD}회원가입{BOLD} 후\")")
 
@@ -296,12 +318,15 @@ class _Reader:
         for number, row in enumerate(rows, start=1):
             where = f"fees[{number}]"
             self.no_unknown(row, where, FEE_FIELDS)
-            document = self.text(row, "document", where, max_len=60)
+            document = self.gather(self.text, row, "document", where, max_len=60)
             if document in seen:
-                self.fail(f"{where}.document", f"fees[{seen[document]}]과 같은 서류 이름입니다",
-                          document, "서로 다른 서류 이름")
-            seen[document] = number
-            fees.append(Fee(document, *(self.amount(row, key, where) for key in FEE_FIELDS[1:])))
+                self.gather(self.fail, f"{where}.document",
+                            f"fees[{seen[document]}]과 같은 서류 이름입니다",
+                            document, "서로 다른 서류 이름")
+            elif document is not None:
+                seen[document] = number
+            fees.append(Fee(document, *(self.gather(self.amount, row, key, where)
+                                        for key in FEE_FIELDS[1:])))
         return tuple(fees)
 
     def steps(self, howto, where) -> tuple[str, ...]:
@@ -314,7 +339,8 @@ class _Reader:
             self.fail(field, "목록이어야 합니다", steps, allowed)
         if not MIN_STEPS <= len(steps) <= MAX_STEPS:
             self.fail(field, f"단계가 {len(steps)}개입니다", len(steps), allowed)
-        return tuple(self.text({f"steps[{n}]": step}, f"steps[{n}]", where, max_len=60)
+        return tuple(self.gather(self.text, {f"steps[{n}]": step}, f"steps[{n}]", where,
+                                 max_len=60)
                      for n, step in enumerate(steps, start=1))
 
     def check_glyphs(self, doc):
@@ -323,7 +349,7 @@ class _Reader:
         for key, value in _texts(doc):
             char = coverage.first_missing(value)
             if char is not None:
-                raise MissingGlyphError(self.path, key, char, value)
+                self.errors.append(MissingGlyphError(self.path, key, char, value))
 
 
 TOP_LEVEL = ("service", "fee_table", "fees", "howto", "qr", "poster-a4", "pocket", "desk")

@@ -181,7 +181,7 @@ def parse_dongs(raw: bytes, path: str | Path) -> Dongs:
                 raise DataError(path, f"dongs[{number}].name", "같은 이름의 동이 이미 있습니다",
                                 value=dong.name)
         except DataError as error:
-            errors.append(error)
+            errors.extend(getattr(error, "errors", None) or [error])
             continue
         dongs.append(dong)
     if len(errors) == 1:
@@ -224,31 +224,49 @@ def _read_dong(path: Path, row: dict, number: int, extra: tuple[str, ...] = ()) 
         if key not in allowed:
             raise DataError(path, f"{where}.{key}", "알 수 없는 항목입니다",
                             allowed=", ".join(allowed))
-    values = {}
-    coverage = font_coverage()
-    for key, (label, limit) in FIELDS.items():
-        value = row.get(key, "")
-        if not isinstance(value, str):
-            raise DataError(path, f"{where}.{key}", f"{label}은(는) 글자여야 합니다", value=value)
-        value = value.strip()
-        if value.count("\n") >= (2 if key == "message" else 1):
-            raise DataError(path, f"{where}.{key}", f"{label}의 줄 수가 너무 많습니다",
-                            value=value, allowed="문구는 두 줄, 나머지는 한 줄")
-        if len(value) > limit:
-            raise DataError(path, f"{where}.{key}", f"{label}이(가) 너무 깁니다 ({len(value)}자)",
-                            value=value, allowed=f"{limit}자 이하")
-        check_text(path, f"{where}.{key}", value, multiline=key == "message")
-        char = coverage.first_missing(value)
-        if char is not None:
-            raise MissingGlyphError(path, f"{where}.{key}", char, value)
-        values[key] = value
+    values, errors = {}, []
+    for key in FIELDS:  # every field is checked, so that one save names every field to fix
+        try:
+            values[key] = _read_field(path, row, where, key)
+        except DataError as error:
+            errors.append(error)
+            values[key] = ""
     if values["phone"] and not _PHONE.match(values["phone"]):
-        raise DataError(path, f"{where}.phone", "전화번호 형식이 틀렸습니다", value=values["phone"],
-                        allowed="숫자와 - ( ) + 공백, 예: 02-2286-0000")
+        errors.append(DataError(path, f"{where}.phone", "전화번호 형식이 틀렸습니다",
+                                value=values["phone"],
+                                allowed="숫자와 - ( ) + 공백, 예: 02-2286-0000"))
     image = None
     if row.get("image", "") != "":
-        image = _read_image(path, row["image"], f"{where}.image")
+        try:
+            image = _read_image(path, row["image"], f"{where}.image")
+        except DataError as error:
+            errors.append(error)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise DataErrors(errors)
     return Dong(name=name, image=image, path=path, **values)
+
+
+def _read_field(path: Path, row: dict, where: str, key: str) -> str:
+    """One text field of a 동's record, checked."""
+    label, limit = FIELDS[key]
+    coverage = font_coverage()
+    value = row.get(key, "")
+    if not isinstance(value, str):
+        raise DataError(path, f"{where}.{key}", f"{label}은(는) 글자여야 합니다", value=value)
+    value = value.strip()
+    if value.count("\n") >= (2 if key == "message" else 1):
+        raise DataError(path, f"{where}.{key}", f"{label}의 줄 수가 너무 많습니다",
+                        value=value, allowed="문구는 두 줄, 나머지는 한 줄")
+    if len(value) > limit:
+        raise DataError(path, f"{where}.{key}", f"{label}이(가) 너무 깁니다 ({len(value)}자)",
+                        value=value, allowed=f"{limit}자 이하")
+    check_text(path, f"{where}.{key}", value, multiline=key == "message")
+    char = coverage.first_missing(value)
+    if char is not None:
+        raise MissingGlyphError(path, f"{where}.{key}", char, value)
+    return value
 
 
 def _did_you_mean(name: str) -> str:

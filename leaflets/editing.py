@@ -31,8 +31,8 @@ from leaflets.pictures import normalise
 from leaflets.shared import StaleEdit, file_version, update, version, write_atomic
 from leaflets.tomlfile import BOM, decode, read_file
 
-__all__ = ["StaleEdit", "dong_version", "form_text", "save_content", "save_dong", "version",
-           "file_version"]
+__all__ = ["StaleEdit", "dong_version", "form_text", "preview_content", "preview_dong",
+           "save_content", "save_dong", "version", "file_version"]
 
 ORPHAN_AGE = 3600  # seconds: an unreferenced picture younger than this may be a save in progress
 _PICTURE = re.compile(r"^(?P<dong>.+)-[0-9a-f]{12}\.(png|jpg)$")
@@ -47,7 +47,39 @@ def save_content(path: Path, expected: str, fees: list[dict], steps: list[str],
                  note: str) -> str:
     """Replace the fee rows and how-to texts of the content file; return the new version."""
     path = Path(path)
+    change = _content_change(path, fees, steps, note)
+    return update(path, expected, change, lambda new: parse_content(new, path))
 
+
+def preview_content(path: Path, fees: list[dict], steps: list[str], note: str):
+    """The :class:`~leaflets.content.Content` that :func:`save_content` would save now,
+    validated in memory (every problem at once); nothing is written."""
+    path = Path(path)
+    return parse_content(_content_change(path, fees, steps, note)(read_file(path)), path)
+
+
+def preview_dong(path: Path, name: str, fields: dict[str, str]) -> Dong:
+    """The :class:`~leaflets.dongs.Dong` that :func:`save_dong` would save now (its
+    picture unchanged), validated in memory; nothing is written."""
+    path = Path(path)
+    fields = {key: form_text(fields.get(key, "")) for key in FIELDS}
+    doc, restore = _parse(read_file(path), path)
+    row = next((r for r in doc["dongs"] if r.get("name") == name), None)
+    if row is None:
+        raise DataError(path, "dongs.name", "목록에 없는 동입니다", value=name)
+    _set_fields(row, fields)
+    return parse_dongs(restore(doc), path).get(name)
+
+
+def _set_fields(row, fields: dict[str, str]) -> None:
+    for key in FIELDS:
+        if fields[key]:
+            row[key] = fields[key]
+        elif key in row:
+            del row[key]
+
+
+def _content_change(path: Path, fees: list[dict], steps: list[str], note: str):
     def change(old: bytes) -> bytes:
         doc, restore = _parse(old, path)
         rows = doc["fees"]
@@ -65,7 +97,7 @@ def save_content(path: Path, expected: str, fees: list[dict], steps: list[str],
         doc["howto"]["note"] = form_text(note)
         return restore(doc)
 
-    return update(path, expected, change, lambda new: parse_content(new, path))
+    return change
 
 
 def _parse(old: bytes, path: Path):
@@ -115,11 +147,7 @@ def save_dong(path: Path, expected: str, name: str, fields: dict[str, str],
         if dong_version(current) != expected:
             raise StaleEdit(f"{name}의 내용을 그 사이에 다른 사람이 저장했습니다. 저장하지 "
                             "않았습니다: 새로 불러온 내용을 확인하고 다시 고쳐 주세요")
-        for key in FIELDS:
-            if fields[key]:
-                row[key] = fields[key]
-            elif key in row:
-                del row[key]
+        _set_fields(row, fields)
         if picture is not None:
             if not picture.exists():
                 picture.parent.mkdir(exist_ok=True)

@@ -43,6 +43,11 @@ class RenderPool:
                 self._running[key] = future
         return future.result()
 
+    def kept(self, key: Hashable):
+        """The kept result for ``key``, or None (never rendered, or dropped since)."""
+        with self._lock:
+            return self._done.get(key)
+
     def run(self, make: Callable[[Renderer], T]) -> T:
         """``make(renderer)`` on the pool, not kept (print files, downloads)."""
         return self._executor.submit(self._call, make).result()

@@ -133,10 +133,13 @@ def test_a_stale_save_is_refused_and_nothing_is_lost(site):
     assert response.status_code == 409
     assert "다른 사람이 저장했습니다" in response.get_data(as_text=True)
     assert (folder / "minwon24.toml").read_bytes() == saved
-    assert 'value="500"' in response.get_data(as_text=True)  # shows the current values
+    page = response.get_data(as_text=True)
+    assert 'value="100"' in page  # what was typed stays in the form ...
+    assert "민원창구 수수료: 저장된 값 500, 내 입력 400" in page  # the colleague's value, named
 
 
-@pytest.mark.parametrize("value, words", [("abc", "숫자가 아닙니다"), ("-5", "counter")])
+@pytest.mark.parametrize("value, words",
+                         [("abc", "숫자가 아닙니다"), ("-5", "범위를 벗어났습니다")])
 def test_a_bad_value_gets_the_clis_message_and_writes_nothing(site, value, words):
     app, folder = site
     client = app.test_client()
@@ -383,13 +386,15 @@ def test_in_a_real_browser_a_save_after_a_colleagues_is_refused_and_keeps_the_in
     submit(browser)
     alert = wait(browser, "[role=alert]")[0].text
     assert "다른 사람이 저장했습니다" in alert
-    assert "건축물대장 민원창구 800원" in alert  # the browser user's input, kept to re-enter
+    assert "건축물대장 · 민원창구 수수료: 저장된 값 500, 내 입력 800" in alert
     saved = (folder / "minwon24.toml").read_text(encoding="utf-8")
     assert "online = 200" in saved  # the colleague's change
-    # The form now shows the saved values; the user re-enters theirs and saves.
-    field = wait(browser, "input[name=counter]")[2]
+    # The form keeps what the user typed, and names the colleague's value; the user
+    # takes it over and saves.
+    assert wait(browser, "input[name=counter]")[2].get_attribute("value") == "800"
+    field = wait(browser, "input[name=online]")[4]
     field.clear()
-    field.send_keys("800")
+    field.send_keys("200")
     submit(browser)
     assert "저장했습니다" in wait(browser, "[role=status]")[0].text
     saved = (folder / "minwon24.toml").read_text(encoding="utf-8")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 
-from flask import abort, render_template, request, send_file
+from flask import abort, jsonify, render_template, request, send_file, url_for
 
 from leaflets.content import load_content
-from leaflets.editing import StaleEdit, file_version, save_content
+from leaflets.editing import StaleEdit, file_version, preview_content, save_content
 from leaflets.errors import LeafletsError
 from leaflets.products import PRODUCTS
 from leaflets.shared import Busy
 from leaflets.web.common import Site, for_staff, login_required
+from leaflets.web.fields import FEE_KEYS, FeeForm, by_input
 
 
 def register(app, site: Site) -> None:
@@ -21,26 +22,60 @@ def register(app, site: Site) -> None:
     @app.route("/fees", methods=["GET", "POST"])
     @login_required(admin=True)
     def fees():
-        message, problem, status = None, None, 200
+        message, problem, status, errors = None, None, 200, []
+        saved = load_content(data)
+        form, version = FeeForm.from_content(saved), file_version(data)
         if request.method == "POST":
+            form, version = FeeForm.from_request(request.form), request.form.get("version", "")
+            labels = _labels(saved)
+            rows, steps, errors = form.parsed(labels)
             try:
-                rows = _fee_rows(request.form)
-                steps = [s for s in request.form.getlist("step") if s.strip()]
-                save_content(data, request.form.get("version", ""), rows, steps,
-                             request.form.get("note", ""))
-                message = "저장했습니다. 미리보기가 새 내용으로 바뀌었습니다."
+                if errors:  # amounts that are not numbers: check the rest, save nothing
+                    preview_content(data, rows, steps, form.note)
+                else:
+                    save_content(data, version, rows, steps, form.note)
+                    message = "저장했습니다. 미리보기가 새 내용으로 바뀌었습니다."
+                    saved = load_content(data)
+                    form, version = FeeForm.from_content(saved), file_version(data)
             except StaleEdit as stale:
-                problem, status = str(stale), 409
-                entered = _unsaved(load_content(data), request.form)
-                if entered:
-                    problem += "\n저장되지 않은 내 입력: " + ", ".join(entered)
+                # What was typed stays in the form, now against the saved version; the
+                # inputs the colleague's save holds otherwise are named, to choose from.
+                problem, status, version = str(stale), 409, file_version(data)
+                changed = _differences(FeeForm.from_content(load_content(data)), form, labels)
+                if changed:
+                    problem += "\n지금 저장된 값과 내 입력이 다른 칸: " + "; ".join(changed)
             except Busy as busy:
                 problem, status = str(busy), 503
-            except (LeafletsError, ValueError) as wrong:
-                problem, status = str(wrong), 400
-        content = load_content(data)
-        return render_template("fees.html.j2", content=content, version=file_version(data),
-                               message=message, problem=problem), status
+            except LeafletsError as wrong:
+                errors = errors + form.place(wrong, labels)
+            if errors:
+                problem = f"저장하지 않았습니다. 고칠 칸 {len(errors)}곳이 표시되어 있습니다."
+                status = 400
+        return render_template("fees.html.j2", content=saved, form=form, version=version,
+                               message=message, problem=problem, errors=errors,
+                               marked=by_input(errors)), status
+
+    @app.post("/fees/preview")
+    @login_required(admin=True)
+    def fees_live():
+        """The poster as the form stands, validated in memory, never saved."""
+        saved = load_content(data)
+        labels = _labels(saved)
+        form = FeeForm.from_request(request.form)
+        rows, steps, errors = form.parsed(labels)
+        try:
+            content = preview_content(data, rows, steps, form.note)
+            if not errors:
+                token = site.live_preview(content, "poster-a4", 1)
+                return jsonify(errors=[], src=url_for("live_png", token=token))
+        except LeafletsError as wrong:  # a wrong value, or text that does not fit
+            errors = errors + form.place(wrong, labels)
+        return jsonify(errors=[e.as_json() for e in errors], src=None), 422
+
+    @app.get("/live/<token>.png")
+    @login_required()
+    def live_png(token):
+        return site.live_png(token)
 
     @app.get("/preview")
     @login_required()
@@ -82,42 +117,31 @@ def register(app, site: Site) -> None:
                          download_name=f"{product}-인쇄용.pdf")
 
 
-def _unsaved(content, form) -> list[str]:
-    """What the user typed that differs from the saved file, so a refused save loses nothing."""
-    try:
-        rows = _fee_rows(form)
-    except ValueError:
-        return []
-    saved = {fee.document: fee for fee in content.fees}
+def _labels(content) -> dict[str, str]:
+    table = content.fee_table
+    return {"counter": table.counter_label, "kiosk": table.kiosk_label,
+            "online": table.online_label}
+
+
+def _differences(saved: FeeForm, typed: FeeForm, labels) -> list[str]:
+    """Inputs where the file as saved now holds something else than was typed."""
     lines = []
-    for row in rows:
-        fee = saved.get(row["document"])
-        for key, label in (("counter", "민원창구"), ("kiosk", "무인발급기"), ("online", "민원24")):
-            if fee is None or getattr(fee, key) != row[key]:
-                lines.append(f"{row['document']} {label} {row[key]:,}원")
-    steps = [s for s in form.getlist("step") if s.strip()]
-    if steps != list(content.howto.steps):
-        lines.append("이용 방법: " + " / ".join(steps))
-    if form.get("note", "") != content.howto.note:
-        lines.append("참고: " + form.get("note", ""))
-    return lines
-
-
-def _fee_rows(form) -> list[dict]:
-    rows = []
-    for document, counter, kiosk, online in zip(form.getlist("document"),
-                                                form.getlist("counter"),
-                                                form.getlist("kiosk"),
-                                                form.getlist("online"), strict=False):
-        if not document.strip():
+    documents = {row["document"]: row for row in saved.rows}
+    for row in typed.rows:
+        document = row["document"].strip()
+        if not document:
             continue
-        amounts = []
-        for label, value in (("민원창구", counter), ("무인발급기", kiosk), ("민원24", online)):
-            try:
-                amounts.append(int(value.replace(",", "").strip()))
-            except ValueError:
-                raise ValueError(f"'{document}'의 {label} 금액 '{value}'이(가) 숫자가 아닙니다 "
-                                 "(원 단위 숫자만, 무료는 0)") from None
-        rows.append({"document": document.strip(), "counter": amounts[0],
-                     "kiosk": amounts[1], "online": amounts[2]})
-    return rows
+        now = documents.get(document)
+        if now is None:
+            lines.append(f"{document} · 서류 이름 (저장된 표에 없음)")
+            continue
+        for key in FEE_KEYS:
+            if row[key].replace(",", "").strip() != now[key]:
+                lines.append(f"{document} · {labels[key]} 수수료: 저장된 값 {now[key]}, "
+                             f"내 입력 {row[key]}")
+    steps = [s.strip() for s in typed.steps if s.strip()]
+    if steps != list(saved.steps):
+        lines.append("이용 방법: 저장된 값 " + " / ".join(saved.steps))
+    if typed.note.strip() != saved.note:
+        lines.append("이용 방법 참고: 저장된 값 " + saved.note)
+    return lines
