@@ -13,9 +13,9 @@ from urllib.parse import quote
 import tomlkit
 
 from leaflets.content import load_content
-from leaflets.dongs import DONG_NAMES
+from leaflets.dongs import DONG_NAMES, load_dongs
 from leaflets.ledger import Ledger, OrderLine, RunLine, bundle_hash, default_ledger
-from leaflets.media import media_files
+from leaflets.media import dong_media_files, media_files
 from leaflets.media.plan import GATEWAY_CODEC
 from leaflets.production import load_production
 from leaflets.products import PRODUCTS
@@ -23,11 +23,16 @@ from tests.test_web import ADMIN, DONG, live_site, login, site, wait  # noqa: F4
 from tests.test_web import _browser_login as browser_login
 
 
-def _media(folder):
+def _media(folder, dong=None):
+    """The media page's files: the 구's, and for ``dong`` its edition's where they differ."""
     content = load_content(folder / "minwon24.toml")
     production = load_production(folder / "production.toml")
-    return {path.removeprefix("media/"): data
-            for path, (_, data) in media_files(content, production.media)}
+    files = {path.removeprefix("media/"): data
+             for path, (_, data) in media_files(content, production.media)}
+    if dong:
+        files.update((path.rsplit("/", 1)[1], data) for path, (_, data)
+                     in dong_media_files(content, load_dongs(folder / "dongs.toml").get(dong)))
+    return files
 
 
 def _set_fee(folder, counter: int):
@@ -57,10 +62,13 @@ def _order_current(folder) -> int:
 def test_every_download_is_the_medium_byte_for_byte_with_its_type_and_korean_name(
         site):  # noqa: F811
     app, folder = site
-    expected = _media(folder)
     types = {".txt": "text/plain; charset=utf-8", ".html": "text/html; charset=utf-8",
              ".eml": "message/rfc822", ".png": "image/png"}
-    for who in (ADMIN, DONG):  # a 동 담당자 gets the 구's media too
+    gu, own = _media(folder), _media(folder, "옥수동")
+    # A 동 담당자 gets their edition's texts (naming their 주민센터), the 구's banners.
+    assert "옥수동" in own["lms.txt"].decode() and "옥수동" not in gu["lms.txt"].decode()
+    assert own["banner-alt.txt"] == gu["banner-alt.txt"]
+    for who, expected in ((ADMIN, gu), (DONG, own)):
         client = app.test_client()
         login(client, who)
         page = client.get("/media").get_data(as_text=True)

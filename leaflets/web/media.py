@@ -15,11 +15,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from flask import abort, render_template, send_file
+from flask import abort, g, render_template, send_file
 
 from leaflets.content import load_content
 from leaflets.errors import LeafletsError
-from leaflets.media import FOLDER, media_files
+from leaflets.media import FOLDER, dong_media_files, media_files
 from leaflets.media.plan import GATEWAY_CODEC, LMS_BYTES, SMS_BYTES
 from leaflets.media.printed import FOLDER as PRINT_FOLDER
 from leaflets.media.printed import print_products
@@ -73,23 +73,33 @@ def describe(name: str, data: bytes) -> Medium:
 
 
 def register(app, site: Site) -> None:
-    """Add /media and its downloads (관리자 and 동 담당자: the 구's media)."""
+    """Add /media and its downloads (관리자: the 구's media; 동 담당자: their edition's)."""
     cache: dict[str, tuple[Medium, ...]] = {}
     cache_lock = threading.Lock()
 
     def screen_media():
-        """(content, production, media of the current files); media_files once per version."""
+        """(content, production, media of the current files for the user): the 구's
+        media, and for a 동 담당자 those of their 동's edition where it names the 동.
+        Made once per version of the files (and 동)."""
         content = load_content(site.data)
         production = load_production(site.production)
-        key = hashlib.sha256(content.sha256.encode() + site.production.read_bytes()).hexdigest()
+        dong = g.user.dong if g.user is not None and not g.user.is_admin else None
+        key = hashlib.sha256(content.sha256.encode() + site.production.read_bytes()
+                             + (dong or "").encode()
+                             + (site.dongs.read_bytes() if dong else b"")).hexdigest()
         with cache_lock:
             known = cache.get(key)
         if known is None:
             prefix = FOLDER + "/"
-            known = tuple(describe(path.removeprefix(prefix), data)
-                          for path, (_, data) in media_files(content, production.media))
+            files = {path.removeprefix(prefix): data
+                     for path, (_, data) in media_files(content, production.media)}
+            if dong:
+                files.update((PurePosixPath(path).name, data) for path, (_, data)
+                             in dong_media_files(content, site.current_dongs().get(dong)))
+            known = tuple(describe(name, data) for name, data in files.items())
             with cache_lock:
-                cache.clear()  # only the current version is asked for
+                if len(cache) > 32:  # the 구's and a few 동's current versions
+                    cache.clear()
                 cache[key] = known
         return content, production, known
 
