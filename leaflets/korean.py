@@ -1,4 +1,4 @@
-"""Korean typesetting helpers: 어절 line breaking and glyph coverage.
+"""Korean typesetting functions: 어절 line breaking and glyph coverage.
 
 WeasyPrint 70 ignores ``word-break: keep-all`` and breaks Hangul between
 any two syllables. Korean print breaks lines only at spaces (between
