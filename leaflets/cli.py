@@ -331,7 +331,7 @@ def cmd_impose(args) -> int:
                   f"{plan.sheets:>8,}{plan.used_percent:>7.1f}%")
     if args.out is None:
         return EXIT_OK
-    renderer = Renderer()
+    renderer = Renderer(output=production.output)
     prints = {a.product: data for a, data in dict(render_files(
         content, renderer, spots=production.spots)).values() if a.kind == "print"}
     files = dict(imposed_files(content, production, prints, renderer, product=args.product,
@@ -762,15 +762,17 @@ def cmd_serve(args) -> int:
 
 
 def cmd_user(args) -> int:
-    """웹 화면 계정을 만들고, 보고, 지웁니다.
+    """웹 화면 계정을 만들고, 보고, 지우고, 비밀번호를 바꿉니다.
 
     역할: admin (관리자, 민원여권과: 수수료·발주·모든 동), dong (동 담당자: 자기 동만).
     비밀번호는 두 번 묻습니다 (--password-stdin 이면 표준 입력 한 줄).
+    passwd 는 비밀번호를 바꾸고 그 사용자의 로그인(세션)을 모두 끝냅니다.
 
     예) leaflets user add 민원여권과 --role admin
         leaflets user add 옥수동담당 --role dong --dong 옥수동
         leaflets user list
         leaflets user remove 옥수동담당
+        leaflets user passwd 옥수동담당
     """
     import getpass
 
@@ -788,6 +790,9 @@ def cmd_user(args) -> int:
         store.remove(args.name)
         print(f"사용자 {args.name}을(를) 지웠습니다.")
         return EXIT_OK
+    if args.action == "passwd" and store.get(args.name) is None:
+        raise _usage(f"사용자 '{args.name}'이(가) 없습니다",
+                     ", ".join(user.name for user in store.users()) or "(계정 없음)")
     try:
         if args.password_stdin:
             line = sys.stdin.readline() if sys.stdin else ""
@@ -800,6 +805,11 @@ def cmd_user(args) -> int:
                 raise _usage("두 비밀번호가 다릅니다", "같은 비밀번호 두 번")
     except EOFError:  # Ctrl+D, or an empty or closed standard input
         raise _usage("비밀번호를 입력하지 않았습니다", "비밀번호 한 줄") from None
+    if args.action == "passwd":
+        ended = store.set_password(args.name, password)
+        print(f"사용자 {args.name}의 비밀번호를 바꿨습니다. 로그인해 있던 세션 {ended}개를 "
+              "끝냈습니다.")
+        return EXIT_OK
     known = [d.name for d in load_dongs(args.dongs).dongs]
     user = store.add(args.name, password, args.role or "", args.dong, known)
     print(f"사용자 {user.name} ({ROLES[user.role]}{' · ' + user.dong if user.dong else ''})을(를) "
@@ -968,8 +978,9 @@ def make_parser() -> argparse.ArgumentParser:
             command.add_argument("--port", type=int, default=8000, metavar="번호",
                                  help="포트 (기본값: 8000)")
         if name == "user":
-            command.add_argument("action", choices=("add", "list", "remove"), metavar="할일",
-                                 help="add(만들기), list(보기), remove(지우기)")
+            command.add_argument("action", choices=("add", "list", "remove", "passwd"),
+                                 metavar="할일", help="add(만들기), list(보기), remove(지우기), "
+                                                      "passwd(비밀번호 바꾸기)")
             command.add_argument("name", nargs="?", metavar="이름", help="사용자 이름")
             command.add_argument("--role", choices=("admin", "dong"), metavar="역할",
                                  help="admin(관리자) 또는 dong(동 담당자)")

@@ -172,15 +172,31 @@ class UserStore:
         return next((user for user in self.users() if user.name == name), None)
 
     def log_in(self, name: str, password: str, address: str) -> str | None:
-        """A new session token if the password is right, None if not.
+        """A new session token if the password is right, None if not; counted and
+        limited as :meth:`_counted_check` says."""
+        name = name[:64]  # longer names never exist; keep the rows small
+        attempt = self._counted_check(name, password, address)
+        if attempt is None:
+            return None
+        now = time.time()
+        token = secrets.token_urlsafe(32)
+        with self._transaction(write=True) as connection:
+            connection.execute("DELETE FROM attempts WHERE id = ?", (attempt,))
+            connection.execute("DELETE FROM sessions WHERE started <= ?",
+                               (now - SESSION_HOURS * 3600,))
+            connection.execute("INSERT INTO sessions VALUES (?, ?, ?)",
+                               (_token_key(token), name, now))
+        return token
+
+    def _counted_check(self, name: str, password: str, address: str) -> int | None:
+        """The id of this attempt's row if ``password`` is ``name``'s, else None.
 
         The attempt is counted before the password is checked, in the same
         transaction that counts the earlier ones: however many arrive at once,
         at most LOGIN_LIMIT failures per address and per name in LOGIN_WINDOW
-        ever reach scrypt; the others raise :class:`TooManyAttempts`. A right
-        password takes its own attempt back.
+        ever reach scrypt; the others raise :class:`TooManyAttempts`. The caller
+        of a right password takes its attempt back (deletes the row).
         """
-        name = name[:64]  # longer names never exist; keep the rows small
         now = time.time()
         with self._transaction(write=True) as connection:
             connection.execute("DELETE FROM attempts WHERE at <= ?", (now - LOGIN_WINDOW,))
@@ -195,14 +211,34 @@ class UserStore:
                                      (name,)).fetchone()
         if not check_password(password, row[0] if row else _DUMMY_HASH) or row is None:
             return None
-        token = secrets.token_urlsafe(32)
+        return attempt
+
+    def set_password(self, name: str, password: str, *, keep: str | None = None) -> int:
+        """Give ``name`` a new password and end their sessions, all but the one of
+        token ``keep``; return how many ended. :class:`UserError` names what is wrong."""
+        if len(password) < MIN_PASSWORD:
+            raise UserError(f"비밀번호는 {MIN_PASSWORD}자 이상이어야 합니다")
+        hashed = hash_password(password)
+        with self._transaction(write=True) as connection:
+            if connection.execute("UPDATE users SET password = ? WHERE name = ?",
+                                  (hashed, name)).rowcount == 0:
+                raise UserError(f"사용자 '{name}'이(가) 없습니다")
+            return connection.execute("DELETE FROM sessions WHERE name = ? AND token != ?",
+                                      (name, _token_key(keep) if keep else "")).rowcount
+
+    def change_password(self, name: str, current: str, new: str, address: str,
+                        keep: str | None) -> bool:
+        """A user's own change: False if ``current`` is not their password (counted and
+        limited like a failed login); else :meth:`set_password` keeping session ``keep``."""
+        if len(new) < MIN_PASSWORD:  # before scrypt: a short new one costs no attempt
+            raise UserError(f"새 비밀번호는 {MIN_PASSWORD}자 이상이어야 합니다")
+        attempt = self._counted_check(name, current, address)
+        if attempt is None:
+            return False
         with self._transaction(write=True) as connection:
             connection.execute("DELETE FROM attempts WHERE id = ?", (attempt,))
-            connection.execute("DELETE FROM sessions WHERE started <= ?",
-                               (now - SESSION_HOURS * 3600,))
-            connection.execute("INSERT INTO sessions VALUES (?, ?, ?)",
-                               (_token_key(token), name, now))
-        return token
+        self.set_password(name, new, keep=keep)
+        return True
 
     def session_user(self, token: str | None) -> User | None:
         """The user of a live session, or None once it was ended, expired or its user removed."""
