@@ -46,7 +46,7 @@ from leaflets.ledger import LOCK_TIMEOUT, Ledger, OrderLine, RunLine, bundle_has
 from leaflets.preflight import format_report, preflight_many, report_rows, verdict
 from leaflets.production import PRICINGS, load_production
 from leaflets.products import PRODUCTS
-from leaflets.render import Renderer, build_date, rasterize
+from leaflets.render import Renderer, build_date, print_renderer, rasterize
 from leaflets.vendor import free_name, locked, place, sweep
 
 PROOF_DPI = 72
@@ -97,7 +97,7 @@ def make_package(data_path, production_path, out_dir, ledger_path=None, *,
     production = load_production(production_path)
     _require_order(production)
     check = Pricer(production, content).check()
-    renderer = renderer or Renderer(output=production.output)
+    renderer = print_renderer(production.output, renderer)
     files = _package_files(content, production, renderer, dong)
     date = datetime.date.fromisoformat(build_date())
 
@@ -282,6 +282,7 @@ def _spec_context(content, production, check, name, date, with_prices=False, don
         "example": production.prices.example, "loop_numeric": lambda label: label in numeric,
         "with_prices": with_prices, "dong": dong,
         "sheet_note": sheet_note(production) if with_prices else SHEET_NOTE_VENDOR,
+        "output_condition": production.output.identifier,  # the vendor's, or FOGRA39
     }
 
 
@@ -295,7 +296,8 @@ def _readme(name: str, files: dict[str, bytes], production, with_prices=False,
         "이 묶음의 파일:",
     ]
     meaning = {
-        "print/": "인쇄용 PDF (PDF/X-4, CMYK FOGRA39, 사방 도련, 재단선·맞춤표 포함). "
+        "print/": f"인쇄용 PDF (PDF/X-4, CMYK {production.output.identifier}, 사방 도련, "
+                  "재단선·맞춤표 포함). "
                   "이 파일로 인쇄해 주십시오.",
         "imposed/": "판을 앉힌 참고용 PDF (판걸이·종이 장수 확인용)",
         "proofs/": "확인용 저해상도 미리보기 (72 dpi JPEG, 색은 참고용)",

@@ -252,7 +252,7 @@ class Renderer:
                                    url_fetcher=self.fetcher)
         seed = f"{data_sha256}:{title}:{plan.sheet.name}:{plan.method}:{plan.n_up}:{plan.sheets}"
         return _write(document.render(font_config=self.fonts, cache=self.cache), PDF_VARIANT,
-                      finisher(None), seed)
+                      finisher(None, output=self.output), seed)  # the sheet's OutputIntent
 
 
 def _write(document, variant, finish, seed: str) -> bytes:
@@ -280,6 +280,15 @@ def _write(document, variant, finish, seed: str) -> bytes:
 _XMP_ID = re.compile(rb"xmp\.did:[0-9a-fA-F-]{36}")
 # Our templates have one <style> in <head>; data is escaped, so "</style>" is ours.
 _STYLE = re.compile(r"(?s)(.*?<style>)(.*?)(</style>.*)")
+
+
+
+def print_renderer(output: OutputCondition, renderer: Renderer | None = None) -> Renderer:
+    """``renderer`` if it renders for ``output`` (production.toml's [output] profile),
+    else a new Renderer that does: every print file follows the job's profile."""
+    if renderer is not None and renderer.output == output:
+        return renderer
+    return Renderer(output=output)
 
 
 def rasterize(pdf: bytes, dpi: int = PROOF_DPI, *, crop_to_trim: bool = False,

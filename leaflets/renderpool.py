@@ -15,6 +15,7 @@ from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
+from leaflets.production import OutputCondition, builtin_output
 from leaflets.render import Renderer
 
 T = TypeVar("T")
@@ -48,9 +49,11 @@ class RenderPool:
         with self._lock:
             return self._done.get(key)
 
-    def run(self, make: Callable[[Renderer], T]) -> T:
-        """``make(renderer)`` on the pool, not kept (print files, downloads)."""
-        return self._executor.submit(self._call, make).result()
+    def run(self, make: Callable[[Renderer], T], output: OutputCondition | None = None) -> T:
+        """``make(renderer)`` on the pool, not kept (print files, downloads). A print
+        file passes ``output`` (production.toml's [output] profile): the renderer then
+        writes that OutputIntent and converts to that CMYK."""
+        return self._executor.submit(self._call, make, output).result()
 
     def _make_and_keep(self, key, make):
         try:
@@ -66,7 +69,12 @@ class RenderPool:
             del self._running[key]
         return value
 
-    def _call(self, make):
-        if not hasattr(self._local, "renderer"):
-            self._local.renderer = Renderer()
-        return make(self._local.renderer)
+    def _call(self, make, output: OutputCondition | None = None):
+        """``make`` with this thread's renderer for ``output`` (the built-in by default),
+        one per output condition, made on first use."""
+        output = output or builtin_output()
+        renderers = self._local.__dict__.setdefault("renderers", {})
+        renderer = renderers.get(output.sha256)
+        if renderer is None:
+            renderer = renderers[output.sha256] = Renderer(output=output)
+        return make(renderer)

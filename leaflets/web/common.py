@@ -1,5 +1,5 @@
 """What every area of the web app shares: the site's files and services, the login
-check, and the small helpers the views use (paths, headers, error text)."""
+check, and the small functions the views use (paths, headers, error text)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from leaflets.dongs import load_dongs
 from leaflets.errors import LeafletsError
 from leaflets.ledger import Ledger
 from leaflets.preflight import CHECKS
+from leaflets.production import load_production
 from leaflets.products import PRODUCTS
 from leaflets.render import Renderer, rasterize
 from leaflets.renderpool import RenderPool
@@ -62,11 +63,32 @@ class Site:
     _dongs_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def renderer(self) -> Renderer:
-        """The package view's own Renderer (call under ``lock``)."""
+        """The package view's own Renderer (call under ``lock``), for production.toml's
+        output condition as it is now."""
+        output = load_production(self.production).output
         with self.lock:
-            if self._renderer is None:
-                self._renderer = Renderer()
+            if self._renderer is None or self._renderer.output != output:
+                self._renderer = Renderer(output=output)
             return self._renderer
+
+    def print_file(self, content, product: str) -> bytes:
+        """``product``'s print file as ``leaflets build`` makes it: rendered for
+        production.toml's output condition (its [output] profile) and preflighted with
+        the spot colours it lists. Only a file that passed leaves; else PreflightFailed."""
+        from leaflets.artifacts import PreflightFailed
+        from leaflets.preflight import preflight_many
+
+        production = load_production(self.production)
+
+        def checked(renderer) -> bytes:
+            result = renderer.render(content, product, "print")
+            report, = preflight_many([(result.pdf, f"print/{product}.pdf", result.bleed_mm)],
+                                     url=content.service.url, spots=production.spots)
+            if not report.passed:
+                raise PreflightFailed([report])
+            return result.pdf
+
+        return self.renders.run(checked, output=production.output)
 
     def current_dongs(self):
         """load_dongs(dongs), read again only when the file or one of its pictures changed.

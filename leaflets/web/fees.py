@@ -98,19 +98,8 @@ def register(app, site: Site) -> None:
             abort(404)
         content = load_content(data)
 
-        def checked(renderer) -> bytes:  # only a file that passed the preflight leaves
-            from leaflets.artifacts import PreflightFailed
-            from leaflets.preflight import preflight_many
-
-            result = renderer.render(content, product, "print")
-            report, = preflight_many([(result.pdf, f"print/{product}.pdf", result.bleed_mm)],
-                                     url=content.service.url)
-            if not report.passed:
-                raise PreflightFailed([report])
-            return result.pdf
-
-        try:
-            pdf = site.renders.run(checked)
+        try:  # only a file that passed the preflight leaves
+            pdf = site.print_file(content, product)
         except LeafletsError as wrong:
             abort(409, for_staff(wrong))
         return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
