@@ -50,6 +50,13 @@ class Sheet:
     gutter_mm: float
     office: bool = False
     tail_mm: float = 0.0  # the edge opposite the gripper; the plan adds its furniture's room
+    stock: str = ""  # an office sheet's paper, as its slug names it (default "사무용 A4")
+
+    @property
+    def office_stock(self) -> str:
+        """What an office printer is loaded with: ``stock`` or "사무용 <name>", never the
+        press stock of the run (the office copies are not printed on 아트지)."""
+        return self.stock or f"사무용 {self.name}"
 
 
 @dataclass(frozen=True)
@@ -550,7 +557,7 @@ class _Reader:
 
     def sheet(self, row, where) -> Sheet:
         self.keys(row, where, ("name", "size_mm", "gripper_mm", "margin_mm"),
-                  ("gutter_mm", "office", "tail_mm"))
+                  ("gutter_mm", "office", "tail_mm", "stock"))
         size = row["size_mm"]
         allowed = "[가로, 세로] mm, 각각 50~2000 (예: [636, 939])"
         if (not isinstance(size, list) or len(size) != 2
@@ -569,6 +576,7 @@ class _Reader:
             office=office,
             tail_mm=float(self.number(row, "tail_mm", where, 0, 50,
                                       default=row.get("margin_mm"))),
+            stock=self.text(row, "stock", where) if "stock" in row else "",
         )
 
     def run(self, row, where, sheets) -> Run:

@@ -310,7 +310,8 @@ def plan_office(run: Run, sheet: Sheet, piece: tuple[float, float],
                   (), None, slug)
              for plate, label in zip(plates, ("앞면", "뒷면"), strict=False)]
     method = "office-duplex" if run.double_sided else "office"
-    return _finish(run, sheet, method, (width, height), piece, bleed, scale, sides, len(fronts))
+    plan = _finish(run, sheet, method, (width, height), piece, bleed, scale, sides, len(fronts))
+    return replace(plan, stock=sheet.office_stock)  # office paper, not the run's press stock
 
 
 def office_area(sheet: Sheet) -> Rect:
@@ -364,11 +365,11 @@ def slug_text(plan: SheetPlan, side: Side, title: str, date: str, data_sha256: s
 
 
 def _office_count(plan: SheetPlan) -> str:
-    """"A4 2,625장 → 10,500부 (한 장에 4부, 양면 · 주문 10,000부 + 여분 500부)"."""
+    """"사무용 A4 2,625장 → 10,500부 (한 장에 4부, 양면 · 주문 10,000부 + 여분 500부)"."""
     copies = plan.sheets * plan.n_up
     how = "양면 긴 쪽 넘김" if plan.method == "office-duplex" else "단면"
     spare = f" + 여분 {copies - plan.quantity:,}부" if copies > plan.quantity else ""
-    return (f"{plan.sheet.name} {plan.sheets:,}장 → {copies:,}부 "
+    return (f"{plan.stock} {plan.sheets:,}장 → {copies:,}부 "
             f"(한 장에 {plan.n_up}부, {how} · 주문 {plan.quantity:,}부{spare})")
 
 
