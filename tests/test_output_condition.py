@@ -215,3 +215,50 @@ def test_web_print_download_refuses_an_unlisted_spot_with_the_409_page(spotted_w
     assert response.status_code == 409, page[-800:]
     assert f"별색 {SPOT} 사용" in page and "발주서(production.toml)에 없는 별색입니다" in page
     assert b"%PDF" not in response.data
+
+
+# -- separations of an imposed press sheet -----------------------------------------------
+
+
+def test_press_sheet_marks_on_every_plate_and_its_slug_on_black_alone(tmp_path):
+    """The pocket leaflet's press sheet through Ghostscript's tiffsep (the plates a RIP
+    makes): every crop mark prints 100 % on all four plates, the slug on black alone."""
+    import subprocess
+
+    from PIL import Image
+
+    from leaflets.budget import plan_for_run
+    from leaflets.impose.pdf import impose
+    from leaflets.project import DEFAULT_PRODUCTION
+    from tests.test_separations import PLATES, _ink
+
+    content = load_content(DEFAULT_DATA)
+    production = load_production(DEFAULT_PRODUCTION)
+    plan = plan_for_run(production.run("pocket"), production, content)
+    renderer = Renderer()
+    source = tmp_path / "imposed.pdf"
+    source.write_bytes(impose(plan, renderer.render(content, "pocket", "print").pdf,
+                              renderer.render_sheet(plan, "리플릿", content.sha256)))
+    dpi = 100
+    subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiffsep",
+                    f"-r{dpi}", f"-sOutputFile={tmp_path}/sheet-%d.tif", str(source)],
+                   check=True)
+    height = plan.sheet_mm[1]
+
+    def px(x, y):
+        return round(x / 25.4 * dpi), round((height - y) / 25.4 * dpi)
+
+    for number, side in enumerate(plan.sides, start=1):
+        inks = {plate: Image.open(tmp_path / f"sheet-{number}({plate}).tif").convert("L")
+                .point(lambda v: 255 - v) for plate in PLATES}
+        assert side.marks
+        for (x1, y1), (x2, y2) in side.marks:
+            x, y = px((x1 + x2) / 2, (y1 + y2) / 2)
+            for plate in PLATES:
+                assert _ink(inks[plate], (x - 1, y - 1, x + 2, y + 2))[1] > 0.95, (
+                    side.label, plate, (x1, y1), (x2, y2))
+        left, top = px(side.slug.x, side.slug.top)
+        right, bottom = px(side.slug.right, side.slug.y)
+        assert _ink(inks["Black"], (left, top, right, bottom))[1] > 0.95, side.label
+        for plate in ("Cyan", "Magenta", "Yellow"):
+            assert _ink(inks[plate], (left, top, right, bottom))[1] == 0, (side.label, plate)
