@@ -83,7 +83,8 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
                   for dong, _ in selected}
     todo = [dong for dong, _ in selected if not cache.has(keys[dong.name])]
     media_todo = [dong for dong, _ in selected if not cache.has(media_keys[dong.name])]
-    manifest = {"generator": f"leaflets {__version__}", "data_sha256": content.sha256}
+    manifest = {"generator": f"leaflets {__version__}", "data_sha256": content.sha256,
+                "production_sha256": base[1]}
     if selected:
         manifest["dongs_sha256"] = selected[0][1]
     if not todo and not media_todo and cache.has(gu_key):

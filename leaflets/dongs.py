@@ -121,6 +121,11 @@ class Dong:
     message: str = ""
     image: DongImage | None = None
     path: Path | None = None  # the dongs file, for error messages
+    row: int = 0  # its [[dongs]] table in that file, 1-based (0: not from a file)
+
+    def field(self, key: str) -> str:
+        """How an error names this 동's ``key`` (``dongs[11] (옥수동).centre``)."""
+        return f"{_where(self.row, self.name)}.{key}"
 
     @property
     def fingerprint(self) -> str:
@@ -179,7 +184,7 @@ def parse_dongs(raw: bytes, path: str | Path) -> Dongs:
             dong = _read_dong(path, row, number, extra)
             if any(d.name == dong.name for d in dongs):
                 raise DataError(path, f"dongs[{number}].name", "같은 이름의 동이 이미 있습니다",
-                                value=dong.name)
+                                value=dong.name, dong=dong.name, key="name")
         except DataError as error:
             errors.extend(getattr(error, "errors", None) or [error])
             continue
@@ -212,40 +217,46 @@ def _read_dong(path: Path, row: dict, number: int, extra: tuple[str, ...] = ()) 
     name = row.get("name")
     if not isinstance(name, str) or not _NAME.match(name.strip()):
         raise DataError(path, f"{where}.name", "동 이름이 틀렸습니다", value=name,
-                        allowed="한글 동 이름, 예: 옥수동, 금호2·3가동")
+                        allowed="한글 동 이름, 예: 옥수동, 금호2·3가동", key="name")
     name = name.strip()
     if name not in DONG_NAMES and name not in extra:
         raise DataError(path, f"{where}.name", f"성동구의 행정동이 아닙니다{_did_you_mean(name)}",
                         value=name, allowed="성동구 17개 행정동 (" + ", ".join(DONG_NAMES)
-                        + "), 또는 extra_names 에 적은 이름")
-    where = f"dongs[{number}] ({name})"
+                        + "), 또는 extra_names 에 적은 이름", key="name")
+    where = _where(number, name)
     allowed = ("name", "image", *FIELDS)
     for key in row:
         if key not in allowed:
             raise DataError(path, f"{where}.{key}", "알 수 없는 항목입니다",
-                            allowed=", ".join(allowed))
+                            allowed=", ".join(allowed), dong=name, key=key)
     values, errors = {}, []
     for key in FIELDS:  # every field is checked, so that one save names every field to fix
         try:
             values[key] = _read_field(path, row, where, key)
         except DataError as error:
-            errors.append(error)
+            errors.append(error.of_dong(name, key))
             values[key] = ""
     if values["phone"] and not _PHONE.match(values["phone"]):
         errors.append(DataError(path, f"{where}.phone", "전화번호 형식이 틀렸습니다",
                                 value=values["phone"],
-                                allowed="숫자와 - ( ) + 공백, 예: 02-2286-0000"))
+                                allowed="숫자와 - ( ) + 공백, 예: 02-2286-0000",
+                                dong=name, key="phone"))
     image = None
     if row.get("image", "") != "":
         try:
             image = _read_image(path, row["image"], f"{where}.image")
         except DataError as error:
-            errors.append(error)
+            errors.append(error.of_dong(name, "image"))
     if len(errors) == 1:
         raise errors[0]
     if errors:
         raise DataErrors(errors)
-    return Dong(name=name, image=image, path=path, **values)
+    return Dong(name=name, image=image, path=path, row=number, **values)
+
+
+def _where(number: int, name: str) -> str:
+    """The path errors give a 동's record: ``dongs[11] (옥수동)``."""
+    return f"dongs[{number}] ({name})" if number else f"dongs ({name})"
 
 
 def _read_field(path: Path, row: dict, where: str, key: str) -> str:

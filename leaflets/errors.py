@@ -29,16 +29,29 @@ class DataError(LeafletsError, ValueError):
 
     ``field`` is a dotted path such as ``fees[2].counter`` (1-based rows, as
     a staff member counts them); ``allowed`` says what would be accepted.
+    In a dongs file, ``dong`` is the 동 whose record is wrong (None while its
+    name itself is wrong) and ``key`` the key of that record (``phone``,
+    ``centre``, ``image``, ``name``): the web forms place the error by these,
+    never by reading ``field``.
     """
 
-    def __init__(self, path, field, problem, *, value=None, allowed=None, line=None):
+    def __init__(self, path, field, problem, *, value=None, allowed=None, line=None,
+                 dong=None, key=None):
         self.path = str(path)
         self.field = field
         self.problem = problem
         self.value = value
         self.allowed = allowed
         self.line = line
+        self.dong = dong
+        self.key = key
         super().__init__(self._message())
+
+    def of_dong(self, dong: str | None, key: str) -> DataError:
+        """This error, noted as one of ``dong``'s record at ``key`` (unless already)."""
+        if self.key is None:
+            self.dong, self.key = dong, key
+        return self
 
     def _message(self):
         where = self.path if self.line is None else f"{self.path}:{self.line}"
@@ -58,6 +71,7 @@ class DataErrors(DataError):
         first = errors[0]
         self.path, self.field, self.problem = first.path, first.field, first.problem
         self.value, self.allowed, self.line = first.value, first.allowed, first.line
+        self.dong, self.key = first.dong, first.key
         lines = [f"{self.path}: 오류 {len(errors)}건 — 모두 고친 뒤 다시 해 주세요"]
         lines += [f"  {number}. {error}" for number, error in enumerate(errors, start=1)]
         ValueError.__init__(self, "\n".join(lines))

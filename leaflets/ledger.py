@@ -316,3 +316,29 @@ def _order(connection, row) -> OrderLine:
 def default_ledger(production_path: str | Path) -> Path:
     """The ledger lives beside the production file."""
     return Path(production_path).resolve().parent / LEDGER_NAME
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The version the current content file is compared with."""
+
+    data: bytes  # that content file's bytes
+    label: str  # how the comparison names it
+    order_id: int | None  # the order it was sent with (None: the .prev copy)
+
+
+def baseline(ledger: Ledger, data_path: str | Path) -> Baseline | None:
+    """What the web compares the current content with (the 결재 PDF and the package
+    page's changed fields): the content of the last standing order of the 구 edition
+    (the ledger keeps each order's content file for this), i.e. what was last printed;
+    before any such order, the ``.prev`` copy the last save kept; None without either.
+
+    ``leaflets diff`` compares with what it is given (by default the last commit)."""
+    for order in reversed(ledger.orders()):
+        if not order.voided and order.dong is None and order.content:
+            return Baseline(order.content, f"발주 #{order.id} ({order.ordered_on}) 내용",
+                            order.id)
+    prev = Path(data_path).with_name(Path(data_path).name + ".prev")
+    if prev.is_file():
+        return Baseline(prev.read_bytes(), "직전 저장 전 내용", None)
+    return None

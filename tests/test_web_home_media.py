@@ -201,7 +201,8 @@ def test_admin_home_says_which_dong_does_not_validate_and_where_to_fix_it(
     page = response.get_data(as_text=True)
     item = re.search(r'<li class="dong-problem">(.*?)</li>', page, re.S).group(1)
     assert '<span class="dong">금호2·3가동</span>' in item
-    assert "dongs.toml" in item and "phone" in item and "전화 없음" in item
+    assert "dongs.toml" in item and "전화번호" in item and "전화 없음" in item
+    assert "phone" not in item  # named as the 동 form names it
     assert str(folder) not in page  # the server's folders are not shown
 
 

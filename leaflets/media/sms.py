@@ -34,9 +34,12 @@ def write_dong_sms(facts: Facts, gu_sms: str, dong) -> str:
     bytes is that name's doing: the DataError names the dongs file, the 동 and
     its ``centre`` field, and how many bytes to take off it."""
     text = render_text("sms.txt.j2", facts).strip()
-    where = f"dongs ({dong.name}).centre"
-    gateway_bytes(facts.sender, dong.path, where)  # a character CP949 lacks, named
-    size = gateway_bytes(text, dong.path, where)
+    where = dong.field("centre")
+    try:
+        gateway_bytes(facts.sender, dong.path, where)  # a character CP949 lacks, named
+        size = gateway_bytes(text, dong.path, where)
+    except DataError as error:
+        raise error.of_dong(dong.name, "centre") from None
     if size <= SMS_BYTES:
         return text
     over = size - SMS_BYTES
@@ -44,7 +47,7 @@ def write_dong_sms(facts: Facts, gu_sms: str, dong) -> str:
     room = title - over
     example = (f' (예: "{dong.name}")' if len(dong.name.encode(GATEWAY_CODEC)) <= room
                else "")
-    shorter = (f"{room}바이트(한글 {room // 2}자) 이하의 짧은 주민센터 이름을 centre 에 "
+    shorter = (f"{room}바이트(한글 {room // 2}자) 이하의 짧은 주민센터 이름을 "
                f"적어 주세요{example}" if room > 0 else
                "templates/media/sms.txt.j2 의 문구를 줄여 주세요")
     raise DataError(dong.path, where,
@@ -52,7 +55,7 @@ def write_dong_sms(facts: Facts, gu_sms: str, dong) -> str:
                     f"{over:,}바이트 넘습니다 (CP949 기준, 한글 1자 = 2바이트; 문자 머리에 "
                     f"주민센터 이름 '{facts.sender}' {title}바이트가 들어갑니다; 구 문자는 "
                     f"{len(gu_sms.encode(GATEWAY_CODEC))}바이트)",
-                    value=facts.sender, allowed=shorter)
+                    value=facts.sender, allowed=shorter, dong=dong.name, key="centre")
 
 
 def write_lms(facts: Facts, path) -> str:

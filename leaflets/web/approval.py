@@ -1,9 +1,7 @@
-"""The 결재 PDF on the web: the same document as ``leaflets diff --report``.
-
-What the current content file is compared with: the content of the last
-standing order of the 구 edition (the ledger keeps each order's content file
-"for the next diff"), so the approver sees what changes against what was last
-printed; before any such order, the ``.prev`` copy the last save kept.
+"""The 결재 PDF on the web: the document ``leaflets diff --report`` makes, of the
+current content file against :func:`leaflets.ledger.baseline` (what was last ordered
+for the 구 edition, else the ``.prev`` of the last save). The command line compares
+what it is given instead (by default the last commit, HEAD).
 """
 
 from __future__ import annotations
@@ -17,20 +15,9 @@ from leaflets.budget import year_spending
 from leaflets.clock import build_date
 from leaflets.content import parse_content
 from leaflets.errors import LeafletsError
+from leaflets.ledger import baseline
 from leaflets.production import load_production
 from leaflets.web.common import Site, for_staff, login_required
-
-
-def baseline(site: Site) -> tuple[bytes, str] | None:
-    """(bytes, label) of the version to compare with: the last order's content, else
-    the ``.prev`` of the last save; None when there is neither."""
-    for order in reversed(site.ledger.orders()):
-        if not order.voided and order.dong is None and order.content:
-            return order.content, f"발주 #{order.id} ({order.ordered_on}) 내용"
-    prev = site.data.with_name(site.data.name + ".prev")
-    if prev.is_file():
-        return prev.read_bytes(), "직전 저장 전 내용"
-    return None
 
 
 def register(app, site: Site) -> None:
@@ -39,11 +26,11 @@ def register(app, site: Site) -> None:
     @app.get("/fees/approval.pdf")
     @login_required(admin=True)
     def approval():
-        found = baseline(site)
+        found = baseline(site.ledger, site.data)
         if found is None:
             abort(404, "비교할 이전 내용이 없습니다: 발주 기록도, 직전 저장본(.prev)도 "
                        "없습니다. 수수료를 한 번 저장하거나 발주한 뒤 다시 해 주세요")
-        old_bytes, old_label = found
+        old_bytes, old_label = found.data, found.label
         new_bytes = site.data.read_bytes()
         try:
             old = Version(old_bytes, old_label, parse_content(old_bytes, old_label))

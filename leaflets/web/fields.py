@@ -1,7 +1,8 @@
 """The edit forms as typed: their inputs, and each validation error placed at its input.
 
-The content and dongs files name a wrong value by its path (``fees[2].counter``,
-``dongs[11] (옥수동).message``); a form shows it next to the input it came from,
+The content file names a wrong value by its path (``fees[2].counter``); an error
+of the dongs file carries its 동 and key as data (``DataError.dong``, ``.key``).
+A form shows it next to the input it came from,
 under the name staff know it by ("가족관계증명서 · 민원창구 수수료"). What was typed
 is kept exactly, to be shown again whatever the outcome.
 """
@@ -17,7 +18,6 @@ from leaflets.errors import ContentOverflowError, DataError, LeafletsError
 FEE_KEYS = ("counter", "kiosk", "online")
 _FEE_FIELD = re.compile(r"^fees\[(\d+)\]\.(document|counter|kiosk|online)$")
 _STEP_FIELD = re.compile(r"^howto\.steps\[(\d+)\]$")
-_DONG_FIELD = re.compile(r"^dongs\[\d+\](?: \([^)]*\))?\.(\w+)$")
 
 
 @dataclass(frozen=True)
@@ -102,17 +102,20 @@ class FeeForm:
         return placed
 
 
+def dong_label(key: str | None) -> str | None:
+    """The name the 동 form gives the key ``key`` of a 동's record (None: not one)."""
+    if key in FIELDS:
+        return FIELDS[key][0].removeprefix("동 ")
+    return {"image": "로고·사진", "name": "동 이름"}.get(key)
+
+
 def dong_errors(error: LeafletsError, dong: str, text=str) -> list[FieldError]:
     """Every problem of a 동 save at its input (``text`` words a non-field error)."""
     placed = []
     for one in _each(error):
-        match = _DONG_FIELD.match(str(getattr(one, "field", "") or ""))
-        key = match[1] if match else None
-        if key in FIELDS:
-            label = FIELDS[key][0].removeprefix("동 ")
-            placed.append(FieldError(f"f-{key}", f"{dong} · {label}", _problem(one)))
-        elif key == "image":
-            placed.append(FieldError("f-image", f"{dong} · 로고·사진", _problem(one)))
+        key = getattr(one, "key", None)
+        if key in FIELDS or key == "image":
+            placed.append(FieldError(f"f-{key}", f"{dong} · {dong_label(key)}", _problem(one)))
         elif isinstance(one, ContentOverflowError):  # the block is wider than its slot
             placed.append(FieldError(None, f"{dong} 자리", _problem(one)))
         else:

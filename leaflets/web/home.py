@@ -3,28 +3,41 @@ pending) and a 동 담당자's own edition."""
 
 from __future__ import annotations
 
-import re
+import hashlib
+from pathlib import Path
 
 from flask import g, render_template
 
 from leaflets.budget import Pricer, year_spending
-from leaflets.content import load_content
+from leaflets.content import parse_content
 from leaflets.dongs import FIELDS
 from leaflets.editing import dong_version
-from leaflets.errors import DataError
+from leaflets.errors import DataError, LeafletsError
 from leaflets.ledger import bundle_hash
-from leaflets.production import load_production
+from leaflets.production import parse_production
 from leaflets.products import PRODUCTS
+from leaflets.tomlfile import read_file
 from leaflets.web.common import Site, for_staff, login_required
+from leaflets.web.fields import dong_label
 from leaflets.web.lastbuild import last_build
-
-_DONG_FIELD = re.compile(r"dongs\[\d+\] \((?P<name>[^)]+)\)")  # dongs.py's field names
 
 
 def dong_problems(error: DataError) -> list[tuple[str | None, str]]:
-    """[(동 name or None if the name itself is wrong, message)] of a dongs file error."""
-    return [(found.group("name") if (found := _DONG_FIELD.match(one.field or "")) else None,
-             for_staff(one)) for one in getattr(error, "errors", None) or (error,)]
+    """[(동 name or None if the name itself is wrong, message)] of a dongs file error,
+    each under the name the 동 form gives its field ("전화번호", not ``phone``)."""
+    problems = []
+    for one in getattr(error, "errors", None) or (error,):
+        label = dong_label(getattr(one, "key", None))
+        if label is None or not isinstance(one, DataError):
+            problems.append((getattr(one, "dong", None), for_staff(one)))
+            continue
+        text = f"{label}: {one.problem}"
+        if one.value is not None:
+            text += f" (입력값: {one.value!r})"
+        if one.allowed:
+            text += f" — 허용: {one.allowed}"
+        problems.append((one.dong, text))
+    return problems
 
 
 def register(app, site: Site) -> None:
@@ -35,16 +48,21 @@ def register(app, site: Site) -> None:
     def home():
         if not g.user.is_admin:
             return dong_home()
-        data = site.data.read_bytes()
-        content = load_content(site.data)
-        check = Pricer(load_production(site.production), content).check()
+        try:  # the files as they are now, each read once; a wrong one is the first to-do
+            data, settings = read_file(site.data), read_file(site.production)
+            content = parse_content(data, site.data)
+            production = parse_production(settings, site.production)
+        except LeafletsError as wrong:
+            return render_template("home.html.j2", broken=for_staff(wrong),
+                                   broken_file=_file_name(wrong), dongs=(), problems=(),
+                                   build=last_build(site.out), last=None)
+        check = Pricer(production, content).check()
         spent, _ = year_spending(site.ledger, site.data, site.production, content)
         standing = [order for order in site.ledger.orders() if not order.voided]
         pages = [(name, number) for name, product in PRODUCTS.items()
                  for number in range(1, len(product.pages) + 1)]
         # The package page's own test: this content and production file ordered already?
-        ordered = site.ledger.earlier(bundle_hash(data, site.production.read_bytes()),
-                                      content.sha256)
+        ordered = site.ledger.earlier(bundle_hash(data, settings), content.sha256)
         try:  # the file's validation only: rendering 17 editions is the save's job
             dongs, problems = [d.name for d in site.current_dongs().dongs], []
         except DataError as wrong:
@@ -52,9 +70,14 @@ def register(app, site: Site) -> None:
         return render_template("home.html.j2", dongs=dongs, problems=problems,
                                dongs_file=site.dongs.name, ordered=ordered,
                                build=last_build(site.out), content_sha=content.sha256,
+                               production_sha=hashlib.sha256(settings).hexdigest(),
                                pages=pages, products=PRODUCTS, sha=content.sha256[:12],
                                last=standing[-1] if standing else None,
                                spent=spent, allocation=check.allocation, job=check.total)
+
+    def _file_name(wrong) -> str:
+        path = getattr(wrong, "path", None)
+        return Path(path).name if path else site.data.name
 
     def dong_home():
         try:

@@ -1,4 +1,5 @@
-"""What the last ``leaflets build`` left in dist/: when, and from which content.
+"""What the last ``leaflets build`` left in dist/: when, and from which content and
+production file.
 
 Read from the build's own manifest (``manifest.json``, written last, atomically);
 nothing is rendered here.
@@ -22,10 +23,14 @@ class LastBuild:
     data_sha256: str  # the content the poster and the pocket were made from
     media_data_sha256: str  # the content the media were made from (build --media-only)
     paths: frozenset[str]  # every file the manifest lists, relative to the folder
+    production_sha256: str | None = None  # production.toml's bytes (None: not noted)
+    dongs_sha256: str | None = None  # the dongs file of its 동 editions (None: none)
 
-    def matches(self, data_sha256: str) -> bool:
-        """Whether the whole build was made from this content."""
-        return self.data_sha256 == data_sha256 == self.media_data_sha256
+    def matches(self, data_sha256: str, production_sha256: str) -> bool:
+        """Whether the whole build was made from this content and this production file
+        (its runs decide the imposed sheets): a build that did not note it does not."""
+        return (self.data_sha256 == data_sha256 == self.media_data_sha256
+                and self.production_sha256 == production_sha256)
 
 
 def last_build(out: Path) -> LastBuild | None:
@@ -44,4 +49,7 @@ def last_build(out: Path) -> LastBuild | None:
         if isinstance(entries, list) else frozenset()
     data = manifest["data_sha256"]
     media = manifest.get("media_data_sha256")
-    return LastBuild(when, data, media if isinstance(media, str) else data, paths)
+    production, dongs = manifest.get("production_sha256"), manifest.get("dongs_sha256")
+    return LastBuild(when, data, media if isinstance(media, str) else data, paths,
+                     production if isinstance(production, str) else None,
+                     dongs if isinstance(dongs, str) else None)

@@ -4,7 +4,9 @@ text to copy and its file to download.
 The screen media are made here from the current content by
 :func:`leaflets.media.media_files` (once per content and production file: cached);
 the print media (소식지 block, 배너기) take a render and a preflight each, so they
-are served only from a build's dist/media/print/.
+are served only from a build's dist/media/print/ (a 동 담당자's 소식지 block: from
+their edition's dist/dongs/<동>/media/print/), and only if that build's manifest
+lists the file.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from flask import abort, g, render_template, send_file
 from leaflets.content import load_content
 from leaflets.errors import LeafletsError
 from leaflets.media import FOLDER, dong_media_files, media_files
-from leaflets.media.plan import GATEWAY_CODEC, LMS_BYTES, SMS_BYTES
+from leaflets.media.plan import LMS_BYTES, SMS_BYTES, gateway_bytes
+from leaflets.media.printed import DONG_PRINT_MEDIA, print_products
 from leaflets.media.printed import FOLDER as PRINT_FOLDER
-from leaflets.media.printed import print_products
 from leaflets.production import load_production
 from leaflets.web.common import Site, for_staff, login_required
 from leaflets.web.lastbuild import last_build
@@ -67,7 +69,7 @@ def describe(name: str, data: bytes) -> Medium:
     else:
         label, download, limit = KNOWN.get(path.name, (path.name, path.name, None))
     text = data.decode("utf-8") if path.suffix in TEXTS else None
-    used = len(text.encode(GATEWAY_CODEC)) if text is not None and limit else None
+    used = gateway_bytes(text, name, name) if text is not None and limit else None
     return Medium(name, label, download, TYPES.get(path.suffix, "application/octet-stream"),
                   data, text, used, limit)
 
@@ -103,23 +105,40 @@ def register(app, site: Site) -> None:
                 cache[key] = known
         return content, production, known
 
+    def printed_file(name: str):
+        """(path under dist/ of the print medium ``name`` for the user, the build, the
+        content, whether it is the user's 동's own edition): a 동 담당자's 소식지 block is
+        their edition's; the 배너기 is the 구's for every 동. The path is None unless
+        the last build made the file and its manifest lists it."""
+        production = load_production(site.production)
+        if name not in print_products(production.media):
+            return None, None, False
+        dong = None
+        if g.user is not None and not g.user.is_admin and name in DONG_PRINT_MEDIA:
+            dong = site.current_dongs().get(g.user.dong)
+        path = (f"dongs/{dong.slug}/" if dong else "") + f"{PRINT_FOLDER}/{name}.pdf"
+        build = last_build(site.out)
+        if build is None or path not in build.paths or not (site.out / path).is_file():
+            return None, build, dong is not None
+        return path, build, dong is not None
+
     @app.get("/media")
     @login_required()
     def media():
         try:
             content, production, files = screen_media()
+            printed = []
+            for name in print_products(production.media):
+                path, build, own = printed_file(name)
+                current = path is not None and build.media_data_sha256 == content.sha256 \
+                    and (not own or build.dongs_sha256 == site.current_dongs().sha256)
+                printed.append((name, describe(f"print/{name}.pdf", b""), path is not None,
+                                current, own))
         except LeafletsError as wrong:  # a text too long to send: say which, from where
             return render_template("media.html.j2", problem=for_staff(wrong), files=(),
                                    printed=()), 409
-        build = last_build(site.out)
-        printed = []
-        for name in print_products(production.media):
-            path = f"{PRINT_FOLDER}/{name}.pdf"
-            there = build is not None and path in build.paths and (site.out / path).is_file()
-            printed.append((name, describe(f"print/{name}.pdf", b""), there,
-                            there and build.media_data_sha256 == content.sha256))
         return render_template("media.html.j2", problem=None, files=files, printed=printed,
-                               build=build)
+                               build=last_build(site.out))
 
     @app.get("/media/<name>")
     @login_required()
@@ -137,11 +156,11 @@ def register(app, site: Site) -> None:
     @app.get("/media/print/<name>.pdf")
     @login_required()
     def media_print(name):
-        production = load_production(site.production)
-        build = last_build(site.out)
-        path = f"{PRINT_FOLDER}/{name}.pdf"
-        if name not in print_products(production.media) or build is None \
-                or path not in build.paths or not (site.out / path).is_file():
+        try:
+            path, _, _ = printed_file(name)
+        except LeafletsError as wrong:
+            abort(409, for_staff(wrong))
+        if path is None:
             abort(404, "이 파일은 leaflets build 후 내려받을 수 있습니다.")
         medium = describe(f"print/{name}.pdf", b"")
         return send_file(site.out / path, mimetype=medium.content_type, as_attachment=True,

@@ -6,6 +6,7 @@ from flask import render_template, request
 
 from leaflets.editing import StaleEdit
 from leaflets.errors import DataError
+from leaflets.production import parse_production
 from leaflets.production_edit import FieldErrors, form_fields, form_values, save_production
 from leaflets.shared import Busy, version
 from leaflets.tomlfile import read_file
@@ -37,9 +38,14 @@ def register(app, site: Site) -> None:
                 problem, status, entered = str(busy), 503, form
             except DataError as wrong:  # the file itself no longer reads
                 problem, status, entered = for_staff(wrong), 400, form
-        raw = read_file(path)
-        values = form_values(raw, path)
-        groups = form_fields(raw, path)
+        try:  # a file broken by hand: its error, and no form to overwrite it with
+            raw = read_file(path)
+            parse_production(raw, path)
+            values = form_values(raw, path)
+            groups = form_fields(raw, path)
+        except DataError as wrong:
+            return render_template("production.html.j2", broken=for_staff(wrong),
+                                   file=path.name), 409 if request.method == "POST" else 200
         if mine:
             mine = {f.key: mine.get(f.key, "") for _, fields in groups for f in fields
                     if (f.key in mine or f.kind == "flag") and mine.get(f.key, "") != values[f.key]}
