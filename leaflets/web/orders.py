@@ -6,6 +6,7 @@ from flask import abort, render_template, request, send_file
 
 from leaflets.diff import field_changes
 from leaflets.errors import LeafletsError
+from leaflets.ledger import baseline
 from leaflets.web.common import Site, login_required
 
 
@@ -32,8 +33,8 @@ def register(app, site: Site) -> None:
             return send_file(result.zip_path, mimetype="application/zip", as_attachment=True,
                              download_name=result.zip_path.name)
         orders = site.ledger.orders()
-        standing = [order for order in orders if not order.voided]
-        changes = None
-        if standing and standing[-1].content:
-            changes = field_changes(standing[-1].content, site.data.read_bytes())
-        return render_template("package.html.j2", orders=orders, changes=changes)
+        # Compared with what the 결재 PDF compares with (the last 구 order, else .prev).
+        since = baseline(site.ledger, site.data)
+        changes = None if since is None else field_changes(since.data, site.data.read_bytes())
+        return render_template("package.html.j2", orders=orders, changes=changes,
+                               since=since)
