@@ -63,7 +63,7 @@ def preview_dong(path: Path, name: str, fields: dict[str, str]) -> Dong:
     picture unchanged), validated in memory; nothing is written."""
     path = Path(path)
     fields = {key: form_text(fields.get(key, "")) for key in FIELDS}
-    doc, restore = _parse(read_file(path), path)
+    doc, restore = parse_editable(read_file(path), path)
     row = next((r for r in doc["dongs"] if r.get("name") == name), None)
     if row is None:
         raise DataError(path, "dongs.name", "목록에 없는 동입니다", value=name)
@@ -81,7 +81,7 @@ def _set_fields(row, fields: dict[str, str]) -> None:
 
 def _content_change(path: Path, fees: list[dict], steps: list[str], note: str):
     def change(old: bytes) -> bytes:
-        doc, restore = _parse(old, path)
+        doc, restore = parse_editable(old, path)
         rows = doc["fees"]
         for index, fee in enumerate(fees):
             if index < len(rows):
@@ -100,7 +100,7 @@ def _content_change(path: Path, fees: list[dict], steps: list[str], note: str):
     return change
 
 
-def _parse(old: bytes, path: Path):
+def parse_editable(old: bytes, path: Path):
     """The tomlkit document of a data file, and how to write it back the way it came:
     with the BOM and the CR LF line ends that Windows 메모장 writes, if it had them."""
     text = decode(old, path)
@@ -139,7 +139,7 @@ def save_dong(path: Path, expected: str, name: str, fields: dict[str, str],
     created = []
 
     def change(old: bytes) -> bytes:
-        doc, restore = _parse(old, path)
+        doc, restore = parse_editable(old, path)
         row = next((r for r in doc["dongs"] if r.get("name") == name), None)
         if row is None:
             raise DataError(path, "dongs.name", "목록에 없는 동입니다", value=name)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import tomlkit
 
-from leaflets.editing import _parse, form_text
+from leaflets.editing import form_text, parse_editable
 from leaflets.errors import DataError, DataErrors
 from leaflets.production import METHODS, PRICINGS, parse_production
 from leaflets.products import PRODUCTS
@@ -75,7 +75,7 @@ class FieldErrors(DataErrors):
 
 def form_fields(raw: bytes, path) -> list[tuple[str, list[Field]]]:
     """The form's groups of fields for the production file ``raw``, in page order."""
-    doc, _ = _parse(raw, path)
+    doc, _ = parse_editable(raw, path)
     quotes = [q.get("name", "") for q in doc.get("prices", {}).get("quotes", [])]
     groups = []
     for index, run in enumerate(doc.get("runs", [])):
@@ -100,7 +100,7 @@ def form_fields(raw: bytes, path) -> list[tuple[str, list[Field]]]:
 
 def form_values(raw: bytes, path) -> dict[str, str]:
     """Each field's value in the file, as the form shows it."""
-    doc, _ = _parse(raw, path)
+    doc, _ = parse_editable(raw, path)
     values = {}
     for _, fields in form_fields(raw, path):
         for field in fields:
@@ -131,7 +131,7 @@ def save_production(path, expected: str, form: dict[str, str]) -> str:
             if _comparable(value) != _comparable(_typed(field, current[field.key], path)):
                 changes[field] = value
         while True:
-            doc, restore = _parse(old, path)
+            doc, restore = parse_editable(old, path)
             for field, value in changes.items():
                 _put(doc, field, value)
             new = restore(doc)
