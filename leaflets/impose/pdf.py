@@ -9,7 +9,10 @@ out there). The slug page (rendered by WeasyPrint, K only) is drawn
 over the pages, then the marks and targets in registration colour
 (``Separation /All``: 100 % on every plate, one object) and the control
 strip in process inks. The sheet declares itself whole: TrimBox = BleedBox
-= MediaBox, under the slug page's OutputIntent and PDF/X-4 metadata.
+= MediaBox, under the slug page's OutputIntent and PDF/X-4 metadata. Each page
+of an office sheet says so in its page-piece dictionary (``/PieceInfo``, see
+:func:`office_page`): it goes to an office printer, not to plates, and the
+preflight judges its lines and type against the office limits.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pypdf.generic import (
     FloatObject,
     NameObject,
     NumberObject,
+    TextStringObject,
 )
 
 from leaflets.compose import parsed, retag_fonts
@@ -39,6 +43,8 @@ from leaflets.impose.plan import (
 PT_PER_MM = 72 / 25.4
 MARK_STROKE_PT = 0.3  # above a preflight's 0.25 pt hairline limit
 REGISTRATION = "/LeafletsAll"
+PIECE = "/Leaflets"  # this program's entry in a page's /PieceInfo
+OFFICE = "/Office"  # its /Private /Output on a page printed by an office printer
 
 
 def impose(plan: SheetPlan, product_pdf: bytes, furniture_pdf: bytes) -> bytes:
@@ -69,11 +75,35 @@ def impose(plan: SheetPlan, product_pdf: bytes, furniture_pdf: bytes) -> bytes:
         sheet_box = ArrayObject(FloatObject(v) for v in page.mediabox)
         for box in ("/TrimBox", "/BleedBox"):
             page[NameObject(box)] = sheet_box
+        if plan.method in ("office", "office-duplex"):
+            _declare_office(writer, page, plan)
     # Objects the product's resources share with the furniture page: keep one copy.
     writer.compress_identical_objects()
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def _declare_office(writer, page, plan: SheetPlan):
+    """Mark ``page`` as printed by an office printer, with the scale of its copies."""
+    info = writer.metadata or {}
+    date = info.get("/ModDate") or info.get("/CreationDate") or "D:19700101000000Z"
+    page[NameObject("/PieceInfo")] = DictionaryObject({NameObject(PIECE): DictionaryObject({
+        NameObject("/LastModified"): TextStringObject(str(date)),
+        NameObject("/Private"): DictionaryObject({
+            NameObject("/Output"): NameObject(OFFICE),
+            NameObject("/Scale"): FloatObject(round(plan.scale, 4)),
+        }),
+    })})
+
+
+def office_page(page) -> bool:
+    """True for a page of an office sheet this program imposed (see :func:`impose`)."""
+    try:
+        private = page["/PieceInfo"][PIECE]["/Private"]
+    except (KeyError, TypeError, AttributeError):
+        return False
+    return isinstance(private, DictionaryObject) and private.get("/Output") == OFFICE
 
 
 def placements(plan: SheetPlan, pages) -> list[tuple[int, int, tuple[float, ...]]]:

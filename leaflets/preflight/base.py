@@ -8,6 +8,8 @@ import pypdfium2
 from pypdf import PdfReader
 
 from leaflets.errors import LeafletsError
+from leaflets.impose.pdf import office_page
+from leaflets.impose.plan import OFFICE_MIN_SCALE
 from leaflets.pdfscan import scan
 
 PT_PER_MM = 72 / 25.4
@@ -21,6 +23,11 @@ QR_DPI = 150
 QR_MAX_PIXELS = 16_000_000
 
 MIN_LINE_PT = 0.25  # thinnest line a plate holds reliably
+# An office sheet goes to an office printer (toner, no plates), and the imposition
+# shrinks a page on it to no less than OFFICE_MIN_SCALE: its lines and small type are
+# held to the press limits at that scale, judged at the size they print.
+OFFICE_MIN_LINE_PT = MIN_LINE_PT * OFFICE_MIN_SCALE
+OFFICE_SMALL_TEXT_PT = SMALL_TEXT_PT * OFFICE_MIN_SCALE
 REGISTRATION = "/All"  # the Separation every plate prints: crop marks, targets
 
 # Every check, in the order of the report; the key is what reports and JSON name.
@@ -123,6 +130,16 @@ class _Doc:
 
     def trim_box(self, number):
         return _box(self.reader.pages[number - 1], "/TrimBox")
+
+    def office(self, number) -> bool:
+        """Page ``number`` is an office sheet's, printed by an office printer."""
+        return self.sheet and office_page(self.reader.pages[number - 1])
+
+    def min_line_pt(self, number) -> float:
+        return OFFICE_MIN_LINE_PT if self.office(number) else MIN_LINE_PT
+
+    def small_text_pt(self, number) -> float:
+        return OFFICE_SMALL_TEXT_PT if self.office(number) else SMALL_TEXT_PT
 
 
 def _box(page, key):

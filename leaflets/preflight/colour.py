@@ -1,10 +1,17 @@
 """Checks of colours and lines as the content streams paint them: Lab and spot
-colours, the registration colour, hairlines and white set to overprint."""
+colours, the registration colour, hairlines and white set to overprint.
+
+Lines are judged at the width they print. On an imposed sheet the pages are placed
+as Form XObjects (this program's and most RIPs' way), scaled by the matrix they are
+drawn with; nothing in a form is skipped, since an outside sheet's forms are all a
+vendor sees of its pages. An office sheet (a page whose /PieceInfo says so, written
+by :mod:`leaflets.impose.pdf`) goes to a toner printer, not to plates, and shrinks a
+page to no less than 85 %: it is held to the press limits at that scale."""
 
 from __future__ import annotations
 
 from leaflets.pdfscan import CMYK_SPACES, GRAY_SPACES
-from leaflets.preflight.base import MIN_LINE_PT, PT_PER_MM, REGISTRATION, Finding
+from leaflets.preflight.base import PT_PER_MM, REGISTRATION, Finding
 
 _PROCESS = {"/Cyan", "/Magenta", "/Yellow", "/Black", "/None"}
 
@@ -73,26 +80,31 @@ def check_spot_lab(doc):
 
 
 def check_hairlines(doc):
-    """No stroke thinner than MIN_LINE_PT (a width of 0 is the thinnest the device draws).
-    On a sheet, the placed pages' lines are judged in their own files, at their own size
-    (an office sheet scales them down)."""
+    """No stroke thinner than the page's limit (a width of 0 is the thinnest the device
+    draws), at the width it prints: a line in a placed page (a Form XObject, as a
+    vendor's imposition or RIP places pages) is scaled by the matrix it is drawn with,
+    and judged like any other. MIN_LINE_PT, or OFFICE_MIN_LINE_PT on an office sheet
+    this program imposed (see :meth:`.base._Doc.office`)."""
     seen = set()
     for paint in doc.scan.paints:
-        if paint.kind != "stroke" or paint.width_pt is None or paint.width_pt >= MIN_LINE_PT:
+        if paint.kind != "stroke" or paint.width_pt is None:
             continue
-        if doc.sheet and placed(paint.where):
+        limit = doc.min_line_pt(paint.page)
+        if paint.width_pt >= limit:
             continue
         key = (paint.page, round(paint.width_pt, 3))
         if key in seen:
             continue
         seen.add(key)
+        office = " 사무용 프린터 기준" if doc.office(paint.page) else ""
         yield Finding("hairlines", False, f"{paint.page}쪽 {paint.where}",
-                      f"선 두께 {paint.width_pt:.2f}pt (최소 {MIN_LINE_PT}pt){_at(doc, paint)}")
+                      f"선 두께 {_pt(paint.width_pt)}pt (최소{office} {limit:.2f}pt)"
+                      f"{_at(doc, paint)}")
 
 
-def placed(where: str) -> bool:
-    """True for what a sheet draws of a placed page (a Form XObject), not of its own."""
-    return where.startswith("Form ")
+def _pt(value: float) -> str:
+    """0.05, 0.245: a width to the thousandth, so one just under a limit never reads as it."""
+    return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
 def _white(space, values) -> bool:

@@ -1,5 +1,9 @@
 """Checks of what is printed on each page: boxes, fonts, RGB, images, small text,
-QR codes and the safe area."""
+QR codes and the safe area.
+
+Type is judged at the size it prints: in a placed page (a Form XObject on an imposed
+sheet) scaled by the matrix the form is drawn with, never skipped; an office sheet's
+pages are held to the office limit (see :mod:`.colour`)."""
 
 from __future__ import annotations
 
@@ -12,14 +16,12 @@ from leaflets.preflight.base import (
     PT_PER_MM,
     QR_DPI,
     QR_MAX_PIXELS,
-    SMALL_TEXT_PT,
     Finding,
     Parts,
     _box,
     _inside,
     _mm,
 )
-from leaflets.preflight.colour import placed
 
 _PAGEOBJ_TEXT, _PAGEOBJ_IMAGE = 1, 3
 
@@ -106,14 +108,14 @@ def _qr_by_parts(doc, parts: Parts):
 
 def check_small_text(doc):
     """Text under 12 pt in one ink; no rich black text at any size; with the product's
-    ``min_text_pt``, no type smaller than that."""
+    ``min_text_pt``, no type smaller than that. Sizes are as printed: type in a placed
+    page (a Form XObject) is scaled by the matrix it is drawn with. On an office sheet
+    this program imposed, the one-ink limit is OFFICE_SMALL_TEXT_PT."""
     seen = set()
     for run in doc.scan.texts:
         left, bottom, right, top = doc.bleed_box(run.page)
         if not (left <= run.x <= right and bottom <= run.y <= top):
             continue  # slug and marks, outside the bleed
-        if doc.sheet and placed(run.where):
-            continue  # a placed page's type, judged in its own file at its own size
         if doc.min_text_pt is not None and run.size_pt < doc.min_text_pt - 0.05:
             key = (run.page, round(run.size_pt, 1), "min")
             if key not in seen:
@@ -127,11 +129,13 @@ def check_small_text(doc):
         key = (run.page, round(run.size_pt, 1), colour)
         if key in seen:
             continue
-        if run.size_pt < SMALL_TEXT_PT and len(inks) > 1:
+        if run.size_pt < doc.small_text_pt(run.page) and len(inks) > 1:
             seen.add(key)
-            yield Finding("small_text", False, f"{run.page}쪽",
+            office = (f", 사무용 프린터 기준 {doc.small_text_pt(run.page):.1f}pt 미만"
+                      if doc.office(run.page) else "")
+            yield Finding("small_text", False, f"{run.page}쪽 {run.where}",
                           f"{run.size_pt:.1f}pt 글자가 잉크 {len(inks)}가지 "
-                          f"({run.space.family.lstrip('/')} {colour})")
+                          f"({run.space.family.lstrip('/')} {colour}{office})")
         elif "K" in inks and inks["K"] >= 0.8 and len(inks) > 1:
             seen.add(key)
             yield Finding("small_text", False, f"{run.page}쪽",
