@@ -29,7 +29,7 @@ import os
 import stat
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from leaflets.errors import LeafletsError, OutputError
@@ -88,24 +88,49 @@ def wait_for_lock(handle: int, deadline: float, busy: Callable[[], Exception],
 
 
 def update(path: str | Path, expected: str | None, change: Callable[[bytes], bytes],
-           validate: Callable[[bytes], object]) -> str:
+           validate: Callable[[bytes], object], *, create: bool = False) -> str:
     """Replace the file at ``path`` with ``change(old)`` if it is still at version
     ``expected`` (None: any) and ``validate(new)`` raises nothing; return the new
-    version. ``.prev`` keeps the old bytes."""
-    path = Path(path)
-    with locked(path):
-        _remove_leftovers(path)
-        old = read_file(path)
-        if expected is not None and version(old) != expected:
-            raise StaleEdit(f"{path.name}을(를) 그 사이에 다른 사람이 저장했습니다. "
-                            "저장하지 않았습니다: 새로 불러온 내용을 확인하고 다시 고쳐 주세요")
-        new = change(old)
-        validate(new)
-        if new != old:
-            mode = stat.S_IMODE(path.stat().st_mode)
-            write_atomic(path.with_name(path.name + ".prev"), old, mode)
-            write_atomic(path, new, mode)
-    return version(new)
+    version. ``.prev`` keeps the old bytes. ``create``: a missing file counts as
+    empty (version of no bytes) and is made; otherwise it is a DataError."""
+    return update_all([(path, expected, change)], lambda news: validate(news[0]),
+                      create=create)[0]
+
+
+def update_all(changes: Sequence[tuple[str | Path, str | None, Callable[[bytes], bytes]]],
+               validate: Callable[[list[bytes]], object], *, create: bool = False
+               ) -> list[str]:
+    """:func:`update` for several files that change together (one set).
+
+    Every lock is taken (in path order, so two sets never wait on each other),
+    every version checked and ``validate(new bytes of each)`` run before anything
+    is written; then every new file and ``.prev`` is written out in full (fsync)
+    before the first rename. An error before the renames, a full disk among them,
+    leaves every file as it was; the renames themselves need no space."""
+    paths = [Path(path) for path, _, _ in changes]
+    with contextlib.ExitStack() as stack:
+        for path in sorted(set(paths)):
+            stack.enter_context(locked(path))
+        olds, news = [], []
+        for path, (_, expected, change) in zip(paths, changes, strict=True):
+            _remove_leftovers(path)
+            old = b"" if create and not path.exists() else read_file(path)
+            if expected is not None and version(old) != expected:
+                raise StaleEdit(f"{path.name}을(를) 그 사이에 다른 사람이 저장했습니다. "
+                                "저장하지 않았습니다: 새로 불러온 내용을 확인하고 다시 "
+                                "고쳐 주세요")
+            olds.append(old)
+            news.append(change(old))
+        validate(news)
+        writes = []
+        for path, old, new in zip(paths, olds, news, strict=True):
+            if new != old:
+                mode = _mode(path)
+                if path.exists():
+                    writes.insert(0, (path.with_name(path.name + ".prev"), old, mode))
+                writes.append((path, new, mode))
+        _put(writes)
+    return [version(new) for new in news]
 
 
 def write_atomic(path: str | Path, data: bytes, mode: int | None = None) -> None:
@@ -113,28 +138,43 @@ def write_atomic(path: str | Path, data: bytes, mode: int | None = None) -> None
 
     ``mode`` defaults to the existing file's, or to what the umask gives a new file."""
     path = Path(path)
-    if mode is None:
-        try:
-            mode = stat.S_IMODE(path.stat().st_mode)
-        except FileNotFoundError:
-            mode = 0o666 & ~_umask()
-    temporary = None
+    _put([(path, data, _mode(path) if mode is None else mode)])
+
+
+def _mode(path: Path) -> int:
+    """The mode of the file at ``path``, or what the umask gives a new one."""
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                             dir=path.parent)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fchmod(stream.fileno(), mode)
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-        temporary = None
-        _sync_folder(path.parent)
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_umask()
+
+
+def _put(writes: list[tuple[Path, bytes, int]]) -> None:
+    """Write every (path, bytes, mode) to a temporary file beside it (fsync), and only
+    when all are written rename them in order; no temporary file is left behind."""
+    staged: list[tuple[str, Path]] = []
+    path = None
+    try:
+        for path, data, mode in writes:
+            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                                 dir=path.parent)
+            staged.append((temporary, path))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fchmod(stream.fileno(), mode)
+                os.fsync(stream.fileno())
+        while staged:
+            temporary, path = staged[0]
+            os.replace(temporary, path)
+            staged.pop(0)
+        for folder in dict.fromkeys(path.parent for path, _, _ in writes):
+            _sync_folder(folder)
     except OSError as error:
         raise OutputError(f"'{path}'을(를) 쓸 수 없습니다: {_reason(error)}. "
                           "파일은 바뀌지 않았습니다") from None
     finally:
-        if temporary is not None:
+        for temporary, _ in staged:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
 
