@@ -91,6 +91,7 @@ class SpecialCase:
     text: str
     rule: str  # Korean: which rule made it count (or not)
     counted: bool
+    from_ledger: bool = False  # a 동 edition of the ledger, not a row of 활동.csv
 
 
 @dataclass(frozen=True)
@@ -204,12 +205,17 @@ def ledger_cases(orders, activities, within: Period) -> tuple[SpecialCase, ...]:
         listed = next((a for a in activities if _lists(a, order)), None)
         if listed is None:
             cases.append(SpecialCase(order.dong, order.ordered_on, text,
-                                     "발주 기록에서 1건으로 셈", True))
+                                     "발주 기록에서 1건으로 셈", True, True))
         else:
             cases.append(SpecialCase(order.dong, order.ordered_on, text,
                                      f"활동 파일 {listed.row}행에 이미 있어 다시 세지 않음",
-                                     False))
+                                     False, True))
     return tuple(cases)
+
+
+def cases_from_ledger(evaluation: Evaluation) -> list[tuple[str, SpecialCase]]:
+    """(동, case) of every 특수사업 case the ledger's orders made, as reports list them."""
+    return [(s.dong, case) for s in evaluation.scores for case in s.cases if case.from_ledger]
 
 
 def evaluate(counts, activities, within: Period, orders=(), gu: GuRate | None = None
@@ -217,7 +223,7 @@ def evaluate(counts, activities, within: Period, orders=(), gu: GuRate | None = 
     """Score every 동 of ``counts`` (checked: one row each, 처리건수 > 0)."""
     check_duplicates(activities)
     inside, outside = split_period(activities, within)
-    from_ledger = ledger_cases(orders, inside, within)
+    ordered = ledger_cases(orders, inside, within)
     rates = {count.dong: rate(count) for count in counts}
     ranks = rank(rates)
     scores = []
@@ -226,7 +232,7 @@ def evaluate(counts, activities, within: Period, orders=(), gu: GuRate | None = 
         times = {name: sum(1 for a in mine if a.indicator == name) for name in INDICATORS}
         cases = tuple(SpecialCase(a.dong, a.date, a.text, f"활동 파일 {a.row}행", True)
                       for a in mine if a.indicator == SPECIAL)
-        cases += tuple(c for c in from_ledger if c.dong == count.dong)
+        cases += tuple(c for c in ordered if c.dong == count.dong)
         use = use_points(ranks[count.dong])
         promotion = promotion_points(times)
         special = special_points(sum(1 for c in cases if c.counted))

@@ -21,8 +21,9 @@ from leaflets.evaluation import INDICATORS, SPECIAL, Activity, Count, Order
 
 COUNTS_HEADER = ("동", "민원24_신청건수", "주민등록창구_처리건수")
 ACTIVITIES_HEADER = ("동", "날짜", "지표", "내용")
-_NUMBER = re.compile(r"\d{1,3}(,\d{3})+|\d+")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+NUMBER = re.compile(r"[0-9]{1,3}(,[0-9]{3})+|[0-9]+")  # ASCII digits, thousands separators
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet reads a formula
 
 
 def decode(data: bytes, path) -> str:
@@ -62,9 +63,9 @@ def _rows(path, header, data: bytes | None = None):
 
 
 def _count(text: str, path, column: str, row: int, errors: list) -> int | None:
-    if _NUMBER.fullmatch(text):
+    if NUMBER.fullmatch(text):
         return int(text.replace(",", ""))
-    problem = ("음수는 쓸 수 없습니다" if text.startswith("-") and _NUMBER.fullmatch(text[1:])
+    problem = ("음수는 쓸 수 없습니다" if text.startswith("-") and NUMBER.fullmatch(text[1:])
                else "건수는 0 이상의 정수여야 합니다")
     errors.append(DataError(path, column, problem, value=text, allowed="예: 1234 또는 1,234",
                             line=row))
@@ -110,7 +111,8 @@ def read_counts(path, data: bytes | None = None) -> tuple[Count, ...]:
 
 def read_activities(path, data: bytes | None = None) -> tuple[Activity, ...]:
     """활동.csv: 동, 날짜 (YYYY-MM-DD), 지표 (one of the five or 특수사업), 내용
-    (``data``: its bytes, if given)."""
+    (``data``: its bytes, if given). 내용 starting like a spreadsheet formula (= + - @)
+    is refused: the 관리자 opens this file in Excel."""
     errors, activities = [], []
     allowed = list(INDICATORS) + [SPECIAL]
     for row, cells in _rows(path, ACTIVITIES_HEADER, data):
@@ -128,6 +130,12 @@ def read_activities(path, data: bytes | None = None) -> tuple[Activity, ...]:
                                     allowed=", ".join(allowed), line=row))
         if not text:
             errors.append(DataError(path, "내용", "내용이 비어 있습니다", line=row))
+        elif text.startswith(FORMULA_STARTS):
+            errors.append(DataError(path, "내용", "내용이 = + - @ 로 시작하면 엑셀이 수식으로 "
+                                    "읽어 실행할 수 있어 받지 않습니다. 앞에 다른 글자를 넣어 "
+                                    "주세요", value=text, allowed="예: '행사 홍보 (+3회)'",
+                                    line=row))
+            text = ""
         if known and date is not None and indicator in allowed and text:
             activities.append(Activity(name, date, indicator, text, row, str(path)))
     if errors:

@@ -18,6 +18,7 @@ from leaflets.evaluation import (
     USE_TOP,
     Evaluation,
     as_dict,
+    cases_from_ledger,
 )
 from leaflets.korean import pad
 from leaflets.theme import css_colour
@@ -69,10 +70,8 @@ def format_table(evaluation: Evaluation) -> str:
                      f"(전체민원 {evaluation.gu.total:,}건)")
     lines.append(_row(TABLE_HEADER))
     lines += [_row(table_cells(s)) for s in evaluation.scores]
-    for s in evaluation.scores:
-        for case in s.cases:
-            if "발주" in case.text:
-                lines.append(f"· {s.dong} {case.date} {case.text}: {case.rule}")
+    lines += [f"· {dong} {case.date} {case.text}: {case.rule}"
+              for dong, case in cases_from_ledger(evaluation)]
     lines += [f"※ {note}" for note in evaluation.notes]
     return "\n".join(lines) + "\n"
 
@@ -136,8 +135,7 @@ def report_pdf(evaluation: Evaluation, renderer, date: str) -> bytes:
     return renderer.render_document(
         "evaluation.html.j2", seed, evaluation=evaluation, chart=chart_svg(evaluation),
         rules=RULES, percent=percent, date=date,
-        ledger_cases=[(s.dong, case) for s in evaluation.scores for case in s.cases
-                      if "발주" in case.text])
+        ledger_cases=cases_from_ledger(evaluation))
 
 
 def report_files(evaluation: Evaluation, renderer, date: str) -> dict[str, bytes]:

@@ -7,7 +7,9 @@ They live beside the content file, in ``evaluation/``:
 - ``설정.toml``: the evaluation year and the optional 구 figures.
 
 Every write goes through :mod:`leaflets.shared` (the file's lock, ``.prev``, an
-atomic write). A 동 adding an activity re-reads ``활동.csv`` under its lock and
+atomic write); an upload replaces the three files as one set
+(:func:`~leaflets.shared.update_all`), so a failure halfway (a full disk) leaves
+the previous set whole. A 동 adding an activity re-reads ``활동.csv`` under its lock and
 appends, so two 동 adding at once both land. An upload carries the version of
 ``활동.csv`` its page showed: if a 동 added a row since, the upload is refused
 (:class:`~leaflets.shared.StaleEdit`) instead of wiping that row.
@@ -17,11 +19,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from leaflets.errors import DataError, DataErrors
+import tomlkit
+
+from leaflets.errors import DataError, DataErrors, OutputError
 from leaflets.evaluation import (
     Activity,
     Count,
@@ -33,14 +38,16 @@ from leaflets.evaluation import (
     gu_rate,
     period,
 )
-from leaflets.evaluation_io import decode, read_activities, read_counts
-from leaflets.shared import StaleEdit, locked, update, version, write_atomic
+from leaflets.evaluation_io import NUMBER, decode, read_activities, read_counts
+from leaflets.shared import StaleEdit, update, update_all, version
+from leaflets.tomlfile import read_file
 
 FOLDER = "evaluation"
 COUNTS, ACTIVITIES, SETTINGS = "실적.csv", "활동.csv", "설정.toml"
 NAMES = (COUNTS, ACTIVITIES, SETTINGS)
 YEARS = range(2000, 2101)
 MAX_TEXT = 200  # characters of one activity's 내용
+_YEAR = re.compile("[0-9]{4}")
 
 
 @dataclass(frozen=True)
@@ -69,25 +76,35 @@ def stored_files(data: Path) -> list[Path]:
     return [folder / name for name in NAMES if (folder / name).is_file()]
 
 
-def parse_year(text: str) -> int:
-    text = text.strip()
-    if not text.isdigit() or int(text) not in YEARS:
+def parse_year(text) -> int:
+    """The evaluation year: four ASCII digits in 2000–2100."""
+    text = str(text).strip()
+    if not _YEAR.fullmatch(text) or int(text) not in YEARS:
         raise DataError(SETTINGS, "평가 연도", "연도는 네 자리 숫자여야 합니다", value=text,
                         allowed=f"{YEARS.start}~{YEARS.stop - 1}")
     return int(text)
 
 
-def parse_gu(text: str) -> GuRate | None:
+def gu_figures(text: str) -> tuple[int, int, int] | None:
     """The 구 figures as ``leaflets evaluate --gu`` takes them: 민원24,주민등록창구,새올행정방문
-    ("" for none)."""
+    (ASCII digits; with thousands separators, the three split by ``/`` instead), or None
+    for "" (none)."""
     if not text.strip():
         return None
-    parts = [part.strip() for part in text.split(",")]
-    if len(parts) != 3 or not all(part.isdigit() for part in parts) \
-            or not sum(map(int, parts)):
-        raise DataError(SETTINGS, "구 전체 건수", "민원24, 주민등록창구, 새올행정방문 건수 세 개를 "
-                        "쉼표로 나눠 적어 주세요", value=text, allowed="예: 407398,362095,23455")
-    return gu_rate(*map(int, parts))
+    parts = [part.strip() for part in re.split("/" if "/" in text else ",", text)]
+    if len(parts) == 3 and all(NUMBER.fullmatch(part) for part in parts):
+        figures = tuple(int(part.replace(",", "")) for part in parts)
+        if sum(figures):
+            return figures
+    raise DataError(SETTINGS, "구 전체 건수", "민원24, 주민등록창구, 새올행정방문 건수 세 개를 "
+                    "쉼표로 나눠 적어 주세요 (천 단위 쉼표를 쓰면 세 건수는 / 로 나눔)",
+                    value=text, allowed="예: 407398,362095,23455 또는 407,398 / 362,095 / 23,455")
+
+
+def parse_gu(text: str) -> GuRate | None:
+    """The 구 rate of :func:`gu_figures` (None for "")."""
+    figures = gu_figures(text)
+    return None if figures is None else gu_rate(*figures)
 
 
 def as_stored(data: bytes, name: str) -> bytes:
@@ -95,11 +112,14 @@ def as_stored(data: bytes, name: str) -> bytes:
     return ("\ufeff" + decode(data, name)).encode("utf-8")
 
 
-def _settings(year: int, gu_text: str) -> bytes:
-    lines = [f"# 동별 평가(붙임 1) 설정: 웹 화면에서 저장\nyear = {year}\n"]
-    if gu_text.strip():
-        lines.append(f'gu = "{gu_text.strip()}"\n')
-    return "".join(lines).encode("utf-8")
+def _settings(year: int, gu: tuple[int, int, int] | None) -> bytes:
+    """설정.toml from checked values (tomlkit writes it, so it is always valid TOML)."""
+    document = tomlkit.document()
+    document.add(tomlkit.comment("동별 평가(붙임 1) 설정: 웹 화면에서 저장"))
+    document["year"] = year
+    if gu is not None:
+        document["gu"] = ",".join(map(str, gu))
+    return tomlkit.dumps(document).encode("utf-8")
 
 
 def check_upload(counts: bytes, activities: bytes, year: str, gu_text: str, *,
@@ -107,10 +127,11 @@ def check_upload(counts: bytes, activities: bytes, year: str, gu_text: str, *,
                  ) -> dict[str, bytes]:
     """{file name: bytes to store} for an upload, or every error of it at once."""
     errors: list[DataError] = []
-    for check in (lambda: parse_year(year), lambda: parse_gu(gu_text),
-                  lambda: read_counts(counts_name, counts)):
+    checked = {}
+    for name, check in (("year", lambda: parse_year(year)), ("gu", lambda: gu_figures(gu_text)),
+                        ("counts", lambda: read_counts(counts_name, counts))):
         try:
-            check()
+            checked[name] = check()
         except DataError as error:
             errors += getattr(error, "errors", (error,))
     try:
@@ -121,32 +142,45 @@ def check_upload(counts: bytes, activities: bytes, year: str, gu_text: str, *,
         raise errors[0] if len(errors) == 1 else DataErrors(errors)
     return {COUNTS: as_stored(counts, counts_name),
             ACTIVITIES: as_stored(activities, activities_name),
-            SETTINGS: _settings(int(year), gu_text)}
-
-
-def _replace(path: Path, expected: str | None, new: bytes) -> None:
-    """Put ``new`` at ``path`` under its lock if it is still at version ``expected``
-    (None: any; a missing file counts as empty), keeping the old bytes as ``.prev``."""
-    with locked(path):
-        old = path.read_bytes() if path.exists() else b""
-        if expected is not None and version(old) != expected:
-            raise StaleEdit(f"{path.name}을(를) 그 사이에 동 담당자가 고쳤습니다(활동 추가). "
-                            "저장하지 않았습니다: 지금 저장된 활동.csv를 내려받아 합친 뒤 "
-                            "다시 올려 주세요")
-        if new != old:
-            if path.exists():
-                write_atomic(path.with_name(path.name + ".prev"), old)
-            write_atomic(path, new)
+            SETTINGS: _settings(checked["year"], checked["gu"])}
 
 
 def store_upload(data: Path, files: dict[str, bytes], activities_version: str) -> None:
-    """Store a checked upload (:func:`check_upload`). ``활동.csv`` goes first, with its
-    stale check: a refused upload changes nothing."""
+    """Store a checked upload (:func:`check_upload`) as one set: the three files change
+    together or not at all (:func:`leaflets.shared.update_all`: every lock, the stale
+    check of ``활동.csv``, the whole set read back as :func:`load` reads it, all three
+    written out before the first rename)."""
     folder = folder_of(data)
-    folder.mkdir(exist_ok=True)
-    _replace(folder / ACTIVITIES, activities_version, files[ACTIVITIES])
-    for name in (COUNTS, SETTINGS):
-        _replace(folder / name, None, files[name])
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"'{folder.name}' 폴더를 만들 수 없습니다: {error.strerror}") \
+            from None
+    try:
+        update_all([(folder / name, activities_version if name == ACTIVITIES else None,
+                     lambda old, new=files[name]: new) for name in NAMES],
+                   lambda news: _read(dict(zip(NAMES, news, strict=True))), create=True)
+    except StaleEdit:
+        raise StaleEdit(f"{ACTIVITIES}을(를) 그 사이에 동 담당자가 고쳤습니다(활동 추가). "
+                        "저장하지 않았습니다: 지금 저장된 활동.csv를 내려받아 합친 뒤 "
+                        "다시 올려 주세요") from None
+
+
+def _read(files: dict[str, bytes]) -> Inputs:
+    """The inputs of the three stored files' bytes; a DataError naming the file if one
+    was changed by hand into something wrong."""
+    try:
+        settings = tomllib.loads(files[SETTINGS].decode("utf-8-sig"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise DataError(SETTINGS, "(파일)", f"TOML 형식이 틀렸습니다 ({error}). 관리자가 평가 "
+                        "자료를 다시 올리면 새로 만들어집니다") from None
+    gu_text = settings.get("gu", "")
+    if not isinstance(gu_text, str):
+        raise DataError(SETTINGS, "gu", "따옴표로 감싼 글이어야 합니다", value=gu_text,
+                        allowed='예: gu = "407398,362095,23455"')
+    return Inputs(parse_year(settings.get("year", "")), gu_text, parse_gu(gu_text),
+                  read_counts(COUNTS, files[COUNTS]),
+                  read_activities(ACTIVITIES, files[ACTIVITIES]), version(files[ACTIVITIES]))
 
 
 def load(data: Path) -> Inputs | None:
@@ -154,12 +188,7 @@ def load(data: Path) -> Inputs | None:
     folder = folder_of(data)
     if not all((folder / name).is_file() for name in NAMES):
         return None
-    settings = tomllib.loads((folder / SETTINGS).read_text(encoding="utf-8"))
-    gu_text = settings.get("gu", "")
-    activities = (folder / ACTIVITIES).read_bytes()
-    return Inputs(int(settings["year"]), gu_text, parse_gu(gu_text),
-                  read_counts(COUNTS, (folder / COUNTS).read_bytes()),
-                  read_activities(ACTIVITIES, activities), version(activities))
+    return _read({name: read_file(folder / name) for name in NAMES})
 
 
 def scores(inputs: Inputs, orders) -> Evaluation:

@@ -171,6 +171,20 @@ def test_a_dong_edition_in_the_ledger_counts_once_and_not_twice_when_listed(tmp_
     assert rules == ["활동 파일 2행", "활동 파일 2행에 이미 있어 다시 세지 않음"]
 
 
+def test_only_the_ledgers_orders_are_listed_as_ledger_cases(tmp_path, capsys):
+    """An activity whose 내용 mentions 발주 is a row of 활동.csv, not a ledger order."""
+    counts = write(tmp_path / "실적.csv", counts_lines())
+    activities = write(tmp_path / "활동.csv", [ACTIVITIES_HEAD,
+                                             "옥수동,2015-03-02,특수사업,발주 안내 협약"])
+    ledger = Ledger(tmp_path / "orders.sqlite")
+    number = _order(ledger, "송정동", datetime.date(2015, 5, 4), "20150504-aaaa1111")
+    assert main(["evaluate", "--counts", str(counts), "--activities", str(activities),
+                 "--year", "2015", "--ledger", str(ledger.path)]) == 0
+    listed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("· ")]
+    assert listed == [f"· 송정동 2015-05-04 자체홍보물 발주 #{number} (20150504-aaaa1111): "
+                      "발주 기록에서 1건으로 셈"]
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp949", "utf-8"])
 def test_korean_spreadsheet_encodings_are_detected(tmp_path, capsys, encoding):
     counts = write(tmp_path / "실적.csv", counts_lines(), encoding)
@@ -210,6 +224,11 @@ BAD_INPUTS = {
                           ["활동.csv:2", "'지표'", "'홍보'", "주민교육"]),
     "bad date": ("activities", [ACTIVITIES_HEAD, "옥수동,2015-02-30,주민교육,교육"],
                  ["활동.csv:2", "'날짜'", "'2015-02-30'", "YYYY-MM-DD"]),
+    "formula in 내용": ("activities", [ACTIVITIES_HEAD,
+                                       '옥수동,2015-03-02,주민교육,"=HYPERLINK(""http://x"",""열기"")"'],
+                        ["활동.csv:2", "'내용'", "수식", "=HYPERLINK"]),
+    "formula after a tab": ("activities", [ACTIVITIES_HEAD, "옥수동,2015-03-02,주민교육,\t@SUM(1)"],
+                            ["활동.csv:2", "'내용'", "수식", "@SUM(1)"]),
     "duplicate activity": ("activities", [ACTIVITIES_HEAD,
                                           "옥수동,2015-03-02,지역행사,봄 축제 홍보",
                                           "옥수동,2015-03-02,주민교육,봄 축제  홍보"],

@@ -4,9 +4,11 @@ that land even when two 동 add at once; another 동's data is never reachable."
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.cookiejar
 import json
+import os
 import re
 import threading
 import urllib.parse
@@ -20,6 +22,7 @@ from leaflets.evaluation_store import load, scores
 from leaflets.project import ROOT
 from leaflets.users import UserStore
 from tests.conftest import read_pages
+from tests.test_shared import small_disk  # noqa: F401
 from tests.test_web import ADMIN, DONG, _csrf, live_site, login, site, submit, wait  # noqa: F401
 
 EXAMPLES = ROOT / "examples" / "evaluation"
@@ -360,3 +363,172 @@ def test_both_roles_find_the_evaluation_from_their_home_page(site):  # noqa: F81
     assert 'href="/evaluation"' in admin.get("/").get_data(as_text=True)
     own = "/evaluation/dong/" + urllib.parse.quote("옥수동")
     assert f'href="{own}"' in dong.get("/", follow_redirects=True).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("year, gu, expected", [
+    ("²⁰¹⁵", GU, ["설정.toml: '평가 연도'", "'²⁰¹⁵'"]),
+    ("２０１５", GU, ["설정.toml: '평가 연도'", "'２０１５'"]),
+    ("2015", "٤٠٧,362095,23455", ["설정.toml: '구 전체 건수'", "٤٠٧"]),
+    ("2015", '407398",\nx = "1,362095,23455', ["설정.toml: '구 전체 건수'"]),
+])
+def test_settings_that_are_not_ascii_figures_are_refused_and_nothing_is_stored(
+        site, year, gu, expected):  # noqa: F811
+    app, folder = site
+    client = app.test_client()
+    login(client, ADMIN)
+    response = _post_upload(client, year, gu)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True).replace("&#39;", "'").replace("&#34;", '"')
+    for words in expected:
+        assert words in page, words
+    assert _stored(folder) == {}
+    assert client.get("/evaluation").status_code == 200
+
+
+def _post_upload(client, year, gu):
+    page = client.get("/evaluation").get_data(as_text=True)
+    return client.post("/evaluation", data={
+        "csrf": _csrf(page), "year": year, "gu": gu, "version": _version_of(page),
+        "counts": COUNTS.open("rb"), "activities": ACTIVITIES.open("rb")},
+        content_type="multipart/form-data")
+
+
+def _version_of(page: str) -> str:
+    return re.search(r'name="version" value="([0-9a-f]{64})"', page).group(1)
+
+
+@pytest.mark.parametrize("typed", ["407398\n,362095,23455", " 407,398 / 362,095 / 23,455 "])
+def test_the_gu_figures_are_stored_cleaned_as_valid_toml(site, typed):  # noqa: F811
+    import tomllib
+
+    app, folder = site
+    client = app.test_client()
+    login(client, ADMIN)
+    assert _post_upload(client, "2015", typed).status_code == 200
+    settings = tomllib.loads((folder / "evaluation" / "설정.toml").read_text("utf-8"))
+    assert settings == {"year": 2015, "gu": "407398,362095,23455"}
+    page = client.get("/evaluation")
+    assert page.status_code == 200 and "51.4%" in page.get_data(as_text=True)
+
+
+def test_a_settings_file_broken_by_hand_is_a_page_naming_it(site):  # noqa: F811
+    app, folder = site
+    client = app.test_client()
+    login(client, ADMIN)
+    assert _upload(client).status_code == 200
+    (folder / "evaluation" / "설정.toml").write_text('year = 2015\ngu = "407398\n,1,2"\n',
+                                                     encoding="utf-8")
+    dong = app.test_client()
+    login(dong, DONG)
+    for who, path in ((client, "/evaluation"), (dong, "/evaluation/dong/옥수동")):
+        response = who.get(path)
+        assert response.status_code == 200, path
+        page = response.get_data(as_text=True).replace("&#39;", "'")
+        assert "설정.toml: '(파일)' 항목 오류 — TOML 형식이 틀렸습니다" in page, path
+        assert str(folder) not in page
+    assert _upload(client).status_code == 200  # a new upload mends it
+    assert "TOML 형식" not in client.get("/evaluation").get_data(as_text=True)
+
+
+def test_a_full_disk_during_an_upload_leaves_the_previous_set_whole(small_disk):  # noqa: F811
+    """The disk fills up after 활동.csv would have been written: the three files stay
+    the previous set, and no temporary file is left."""
+    from leaflets.errors import OutputError
+    from leaflets.evaluation_store import check_upload, store_upload
+    from leaflets.shared import version
+
+    data = small_disk / "minwon24.toml"
+    first = check_upload(COUNTS.read_bytes(), ACTIVITIES.read_bytes(), "2015", GU)
+    store_upload(data, first, version(b""))
+    before = _stored(small_disk)
+    more = ACTIVITIES.read_bytes() + "옥수동,2015-06-01,주민교육,디스크가 찰 때 교육\r\n".encode()
+    second = check_upload(COUNTS.read_bytes(), more, "2014", "")
+    filler = small_disk / "filler"
+    with open(filler, "wb", buffering=0) as stream, contextlib.suppress(OSError):
+        while True:  # fill the disk to the last block
+            stream.write(b"\0" * 4096)
+    # room for 활동.csv and its .prev (and a page more), not for all three and theirs
+    room = 2 * (len(second["활동.csv"]) // 4096 + 1) * 4096 + 4096
+    os.truncate(filler, filler.stat().st_size - room)
+    with pytest.raises(OutputError, match="디스크 공간이 부족합니다"):
+        store_upload(data, second, version(before["활동.csv"]))
+    assert _stored(small_disk) == before
+    assert [p.name for p in (small_disk / "evaluation").iterdir()
+            if p.name.endswith(".tmp")] == []
+    assert load(data).year == 2015
+    filler.unlink()
+    store_upload(data, second, version(before["활동.csv"]))  # room again: the new set
+    assert load(data).year == 2014 and load(data).activities[-1].text.startswith("디스크")
+
+
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://x","열기")', "+1+1", "-2+3", "@SUM(1)",
+                                  "\t=1+1"])
+def test_a_dongs_activity_that_a_spreadsheet_would_run_is_refused(site, text):  # noqa: F811
+    app, folder = site
+    admin = app.test_client()
+    login(admin, ADMIN)
+    assert _upload(admin).status_code == 200
+    client = app.test_client()
+    login(client, DONG)
+    before = _stored(folder)
+    response = _add(client, "옥수동", "2015-06-01", "주민교육", text)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True).replace("&#39;", "'")
+    assert "활동.csv:142: '내용' 항목 오류" in page and "수식" in page
+    assert _stored(folder) == before
+
+
+def test_an_upload_with_a_formula_in_an_activity_is_refused(site):  # noqa: F811
+    app, folder = site
+    client = app.test_client()
+    login(client, ADMIN)
+    activities = ACTIVITIES.read_bytes() + '옥수동,2015-06-01,주민교육,"=1+1"\r\n'.encode()
+    response = _upload(client, activities=(_bytes(activities), "활동.csv"))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True).replace("&#39;", "'")
+    assert "활동.csv:142: '내용' 항목 오류" in page and "'=1+1'" in page
+    assert _stored(folder) == {}
+
+
+def test_the_dong_page_states_the_rules_with_the_scoring_constants(site, monkeypatch):  # noqa: F811
+    import leaflets.evaluation
+    import leaflets.web.evaluation
+
+    for module in (leaflets.evaluation, leaflets.web.evaluation):
+        for name, value in (("PROMOTION_POINTS", 3), ("PROMOTION_CAP", 24),
+                            ("SPECIAL_POINTS", 4), ("SPECIAL_CAP", 8)):
+            monkeypatch.setattr(module, name, value)
+    app, _ = site
+    client = app.test_client()
+    login(client, ADMIN)
+    assert _upload(client).status_code == 200
+    login(client, DONG)
+    text = re.sub(r"<[^>]+>", " ", client.get("/evaluation/dong/옥수동").get_data(as_text=True))
+    assert "지표마다 1회 3점, 2회까지, 모두 24점까지" in text
+    assert "건당 4점, 8점까지" in text
+    points = [int(n) for n in re.findall(r"→ (\d+)점", text)]
+    promotion = int(re.search(r"홍보·교육\s+(\d+)점", text).group(1))
+    assert sum(points) == promotion and promotion % 3 == 0 and promotion > 0
+
+
+def test_a_dong_of_extra_names_has_its_evaluation_page(site):  # noqa: F811
+    app, folder = site
+    dongs = folder / "dongs.toml"
+    dongs.write_text('extra_names = ["새싹동"]\n' + dongs.read_text("utf-8")
+                     + '\n[[dongs]]\nname = "새싹동"\n', encoding="utf-8")
+    client = app.test_client()
+    login(client, ADMIN)
+    assert _upload(client).status_code == 200
+    response = client.get("/evaluation/dong/새싹동")
+    assert response.status_code == 200
+    assert "실적.csv에 새싹동 줄이 없어" in response.get_data(as_text=True)
+    assert client.get("/evaluation/dong/없는동").status_code == 404
+
+
+def test_stored_evaluation_figures_are_never_committed():
+    import subprocess
+
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    assert subprocess.run(["git", "check-ignore", "-q", "evaluation/실적.csv"],
+                          cwd=ROOT).returncode == 0

@@ -10,9 +10,19 @@ from flask import abort, g, render_template, request, send_file
 from markupsafe import Markup
 
 from leaflets.clock import build_date
-from leaflets.dongs import DONG_NAMES
 from leaflets.errors import DataError, LeafletsError
-from leaflets.evaluation import INDICATORS, PROMOTION_TIMES, SPECIAL, USE_TOP
+from leaflets.evaluation import (
+    INDICATORS,
+    PROMOTION_CAP,
+    PROMOTION_POINTS,
+    PROMOTION_TIMES,
+    SPECIAL,
+    SPECIAL_CAP,
+    SPECIAL_POINTS,
+    TOTAL_CAP,
+    USE_TOP,
+    cases_from_ledger,
+)
 from leaflets.evaluation_io import ledger_orders
 from leaflets.evaluation_report import (
     RULES,
@@ -100,9 +110,7 @@ def register(app, site: Site) -> None:
             gu=request.form.get("gu", inputs.gu_text if inputs else ""),
             header=TABLE_HEADER, rows=[table_cells(s) for s in result.scores] if result else [],
             chart=Markup(chart_svg(result)) if result else None, percent=percent,
-            rules=RULES, ledger_cases=[(s.dong, case) for s in result.scores
-                                       for case in s.cases if "발주" in case.text]
-            if result else []), status
+            rules=RULES, ledger_cases=cases_from_ledger(result) if result else []), status
 
     @app.get("/evaluation/report.pdf")
     @login_required(admin=True)
@@ -129,8 +137,7 @@ def register(app, site: Site) -> None:
     def evaluation_dong(name):
         if not g.user.may_edit(name):
             abort(403)
-        if name not in DONG_NAMES:
-            abort(404)
+        site.known_dong(name)  # 404 for a name the 동 file does not have
         message, problem, status, entered = None, None, 200, {}
         if request.method == "POST":
             if not g.user.may_edit(request.form.get("dong", "")) \
@@ -154,4 +161,6 @@ def register(app, site: Site) -> None:
             count=len(result.scores) if result else 0, mine=mine, message=message,
             problem=problem or trouble, entered=entered, indicators=INDICATORS,
             special=SPECIAL, times_cap=PROMOTION_TIMES, use_top=USE_TOP, sections=SECTIONS,
+            promotion_points=PROMOTION_POINTS, promotion_cap=PROMOTION_CAP,
+            special_points=SPECIAL_POINTS, special_cap=SPECIAL_CAP, total_cap=TOTAL_CAP,
             percent=percent), status
