@@ -4,10 +4,23 @@ Files are written into a staging folder beside the target as they are made
 (so memory does not grow with the number of 동) and the folder is swapped in
 only when all of them succeeded: an error leaves the previous output exactly
 as it was.
+
+The vendor orders in ``<out>/vendor/`` (``leaflets.vendor``) are never lost by a
+swap. :meth:`_Staging.commit` takes the vendor lock (the one ``leaflets package``
+and the web app's order button hold while they write an order), then moves
+``vendor/`` into the staging folder by one rename (the same folder: O(1), nothing
+copied) and swaps the folders, and only then lets go. No order can be written
+into the old output after ``vendor/`` left it, and a package that waited for the
+lock finds ``vendor/`` in the new output. A build killed after moving ``vendor/``
+leaves it in its staging folder ``.<out>.new-<pid>-*``: the next run (a build,
+``--media-only``, a 동 build or a package, under the lock) puts it back before
+removing that folder (:func:`_remove_stale`), and a staging folder holding a
+``vendor/`` is never removed while anything in it could not be put back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -33,7 +46,7 @@ from leaflets.media.printed import print_media_files
 from leaflets.production import Production, load_production
 from leaflets.products import PRODUCTS
 from leaflets.project import DEFAULT_DONGS, DEFAULT_PRODUCTION
-from leaflets.vendor import remove_leftovers
+from leaflets.vendor import LOCK_NAME, locked, sweep
 
 if TYPE_CHECKING:  # WeasyPrint takes a third of a second to import: only when rendering
     from leaflets.render import Renderer
@@ -42,6 +55,9 @@ __all__ = ["Artifact", "BuildResult", "PreflightFailed", "build"]
 
 MANIFEST = "manifest.json"
 KEPT = ("vendor",)  # vendor packages (leaflets package) live in dist/ too: a build keeps them
+VENDOR = KEPT[0]
+SWAP_TIMEOUT = 60.0  # seconds a finished build waits for a package to finish writing
+STAGES = ("kept", "swapping")  # what a commit's ``at`` is told (tests interrupt there)
 
 
 @dataclass(frozen=True)
@@ -54,7 +70,7 @@ class BuildResult:
 def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
           renderer: Renderer | None = None, *, dongs_path=DEFAULT_DONGS,
           dong_names: tuple[str, ...] = (), all_dongs: bool = False, jobs: int | None = None,
-          progress=None, cache_dir=None) -> BuildResult:
+          progress=None, cache_dir=None, _at=None) -> BuildResult:
     """Validate the data, render and impose every product, replace ``out_dir`` atomically.
 
     With ``dong_names`` or ``all_dongs``, also the 동 editions from ``dongs_path``
@@ -63,10 +79,11 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
     With ``cache_dir``, an edition whose inputs did not change is read back from
     the cache instead of rendered (``leaflets.cache``); when nothing changed at
     all and ``out_dir`` already holds the same files, nothing is written.
+    ``_at(stage)`` is told each of :data:`STAGES` of the swap (tests interrupt there).
     """
     out_dir = Path(out_dir)
     _check_target(out_dir)
-    remove_leftovers(out_dir / "vendor")  # of a package run that was killed
+    recover(out_dir)  # of a build or package run that was killed
     content = load_content(data_path)
     production = load_production(production_path)
     selected = select_dongs(dongs_path, dong_names, all_dongs)
@@ -99,11 +116,13 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
     common = cache.get(common_key, "common") if todo else None
     if gu is None or todo or media_todo:  # imported here, once, before the workers fork
         import leaflets.compose  # noqa: F401
-        from leaflets.render import Renderer
-    if renderer is None and (gu is None or (todo and common is None) or media_todo):
-        renderer = Renderer(output=production.output)
+        import leaflets.render  # noqa: F401
+    if renderer is not None or gu is None or (todo and common is None) or media_todo:
+        from leaflets.render import print_renderer  # a given one too: print follows the job
+
+        renderer = print_renderer(production.output, renderer)
     artifacts = []
-    with _Staging(out_dir) as staging:
+    with _Staging(out_dir, _at) as staging:
         screens = {}
         if gu is None:
             gu = list(render_files(content, renderer, rendered=screens,
@@ -154,14 +173,14 @@ def build(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
         if _already_there(out_dir, artifacts, manifest):
             staging.discard()
         else:
-            staging.commit(manifest, keep=KEPT)
+            staging.commit(manifest)
     cache.prune()
     return BuildResult(out_dir, content.sha256, artifacts)
 
 
 def build_media(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
                 renderer: Renderer | None = None, *, dongs_path=DEFAULT_DONGS,
-                all_dongs: bool = False) -> BuildResult:
+                all_dongs: bool = False, _at=None) -> BuildResult:
     """Make only the media (``leaflets build --media-only``): no poster or pocket.
 
     ``out_dir/media/``, and each 동 edition's ``media/`` for the 동 editions
@@ -179,9 +198,9 @@ def build_media(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
     dongs = [dong for dong, _ in select_dongs(dongs_path, previous_dongs(out_dir, dongs_path),
                                              all_dongs)]
     texts = {dong.name: dong_media_files(content, dong) for dong in dongs}  # before rendering
-    if renderer is None:
-        from leaflets.render import Renderer
-        renderer = Renderer(output=production.output)
+    from leaflets.render import print_renderer
+
+    renderer = print_renderer(production.output, renderer)
     files += print_media_files(content, production.media, renderer, production.spots)
     for dong in dongs:
         files += edition_media(content, production.media, dong, renderer, production.spots,
@@ -199,10 +218,10 @@ def build_media(data_path, out_dir, production_path=DEFAULT_PRODUCTION,
     kept = [entry for entry in manifest["artifacts"] if not _in_media(entry)]
     manifest.update(media_data_sha256=content.sha256,
                     artifacts=kept + [manifest_entry(a) for a in artifacts])
-    with _Staging(out_dir) as staging:
+    with _Staging(out_dir, _at) as staging:
         _link_tree(out_dir, staging.folder, skip=_is_media_path)
         staging.write_all(files)
-        staging.commit(manifest, keep=KEPT)
+        staging.commit(manifest)
     return BuildResult(out_dir, content.sha256, artifacts)
 
 
@@ -245,9 +264,9 @@ def _by_dong(*keys: dict[str, str]) -> list[str]:
 def _render_alone(content, production, dong, renderer, common):
     """One edition in this process (when its cache entry vanished during the build)."""
     from leaflets.editions import dong_edition
-    from leaflets.render import Renderer
+    from leaflets.render import print_renderer
 
-    renderer = renderer or Renderer(output=production.output)
+    renderer = print_renderer(production.output, renderer)
     if common is None:
         common = make_common(content, production, renderer)
     return dong_edition(content, production, dong, renderer, common)
@@ -309,7 +328,7 @@ def write_folder(out_dir: Path, files: dict, manifest: dict):
     _check_target(out_dir)
     with _Staging(out_dir) as staging:
         staging.write_all(files.items())
-        staging.commit(manifest, keep=KEPT)
+        staging.commit(manifest)
 
 
 def render_files(content: Content, renderer: Renderer, rendered: dict | None = None,
@@ -430,18 +449,20 @@ class _Staging:
     """A folder beside ``out_dir`` that files are written into, then swapped in whole.
 
     Leaving the ``with`` block by an exception, or :meth:`discard`, removes it;
-    :meth:`commit` puts it in place of ``out_dir``.
+    :meth:`commit` puts it in place of ``out_dir``, carrying ``vendor/`` over.
+    ``at(stage)``, if given, is told each of :data:`STAGES` during the commit.
     """
 
-    def __init__(self, out_dir: Path):
+    def __init__(self, out_dir: Path, at=None):
         self.out_dir = Path(out_dir)
         self.parent = self.out_dir.resolve().parent
         self.folder = None
+        self.at = at
 
     def __enter__(self):
         try:
             self.parent.mkdir(parents=True, exist_ok=True)
-            _remove_stale(self.parent, self.out_dir.name)
+            recover(self.out_dir)
             self.folder = Path(tempfile.mkdtemp(prefix=_prefix(self.out_dir.name, "new"),
                                                 dir=self.parent))
         except OSError as error:
@@ -462,41 +483,75 @@ class _Staging:
         return write_files(self.folder, files, self.out_dir)
 
     def discard(self):
+        """Remove the staging folder, unless it holds a kept folder that could not be put
+        back (then a later run, once this process has ended, puts it back)."""
         if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            if not any(os.path.lexists(self.folder / name) for name in KEPT):
+                shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None
 
-    def commit(self, manifest: dict | None = None, keep=()):
-        """Write ``manifest`` (if any), carry over ``keep`` subfolders, swap in."""
+    def commit(self, manifest: dict | None = None):
+        """Write ``manifest`` (if any); under the vendor lock, move ``vendor/`` over and
+        swap in; remove the old output."""
         if manifest is not None:
             self.write(MANIFEST, (json.dumps(manifest, ensure_ascii=False, indent=2)
                                   + "\n").encode())
         out_dir, staging = self.out_dir, self.folder
-        try:
-            for name in keep:
-                if (out_dir / name).is_dir() and not (staging / name).exists():
-                    shutil.copytree(out_dir / name, staging / name, symlinks=True)
-            os.chmod(staging, 0o755)
-        except OSError as error:
-            self.discard()
-            raise OutputError(f"출력 폴더 '{out_dir}'에 쓸 수 없습니다: "
-                              f"{error.strerror}") from None
         old = None
         try:
-            if out_dir.exists():
-                old = Path(tempfile.mkdtemp(prefix=_prefix(out_dir.name, "old"),
-                                            dir=self.parent))
-                os.rename(out_dir, old / "previous")
-            os.rename(staging, out_dir)
+            os.chmod(staging, 0o755)
+            with locked(out_dir / VENDOR, SWAP_TIMEOUT):
+                try:
+                    for name in KEPT:  # one rename each: the same folder, lock and orders
+                        if os.path.lexists(out_dir / name) \
+                                and not os.path.lexists(staging / name):
+                            os.rename(out_dir / name, staging / name)
+                    _stage(self.at, "kept")
+                    if out_dir.exists():
+                        old = Path(tempfile.mkdtemp(prefix=_prefix(out_dir.name, "old"),
+                                                    dir=self.parent))
+                        os.rename(out_dir, old / "previous")
+                    _stage(self.at, "swapping")
+                    os.rename(staging, out_dir)
+                except BaseException:
+                    with contextlib.suppress(OSError):
+                        if old is not None and (old / "previous").exists() \
+                                and not out_dir.exists():
+                            os.rename(old / "previous", out_dir)
+                    for name in KEPT:
+                        _put_back(staging / name, out_dir)
+                    raise
         except OSError as error:
-            if old is not None and (old / "previous").exists() and not out_dir.exists():
-                os.rename(old / "previous", out_dir)
             self.discard()
             raise OutputError(f"출력 폴더 '{out_dir}'를 바꿀 수 없습니다: "
                               f"{error.strerror}") from None
+        except BaseException:
+            self.discard()
+            raise
         self.folder = None
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _stage(at, stage: str):
+    if at is not None:
+        at(stage)
+
+
+def recover(out_dir: Path):
+    """Under the vendor lock: what killed builds left (:func:`restore_output`), then what
+    killed packages left in ``vendor/`` (:func:`leaflets.vendor.sweep`)."""
+    out_dir = Path(out_dir)
+    with locked(out_dir / VENDOR, SWAP_TIMEOUT):
+        restore_output(out_dir)
+        sweep(out_dir / VENDOR)
+
+
+def restore_output(out_dir: Path):
+    """Put back the output and the orders of builds that were killed while swapping,
+    and remove their staging folders. Call with the vendor lock held."""
+    out_dir = Path(out_dir)
+    _remove_stale(out_dir.resolve().parent, out_dir.name)
 
 
 def _prefix(name: str, kind: str) -> str:
@@ -507,23 +562,52 @@ def _prefix(name: str, kind: str) -> str:
 
 def _remove_stale(parent: Path, name: str):
     """Remove the staging folders beside ``parent/name`` left by a build that was killed
-    (its process is gone); never one of a build still running."""
-    pattern = re.compile(rf"\.{re.escape(name)}\.(?:new|old)-(\d+)-\w+")
+    (its process is gone); never one of a build still running. The previous output and
+    the ``vendor/`` they hold are put back first. Call with the vendor lock held."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.(new|old)-(\d+)-\w+")
     try:
         entries = list(parent.iterdir())
     except OSError:
         return
-    for entry in entries:
-        match = pattern.fullmatch(entry.name)
-        if not match or _running(int(match.group(1))) or not entry.is_dir() \
-                or entry.is_symlink():
+    found = [(match.group(1) != "old", entry.name, entry) for entry in entries
+             if (match := pattern.fullmatch(entry.name)) and not _running(int(match.group(2)))]
+    for _, _, entry in sorted(found):  # ``old`` first: the output back before its orders
+        if not entry.is_dir() or entry.is_symlink():
             continue
         try:  # killed between its two renames: the previous output is still in there
             if (entry / "previous").is_dir() and not (parent / name).exists():
                 os.rename(entry / "previous", parent / name)
         except OSError:
             continue
-        shutil.rmtree(entry, ignore_errors=True)
+        kept = [folder / kept for folder in (entry, entry / "previous") for kept in KEPT]
+        if all([_put_back(folder, parent / name) for folder in kept]):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _put_back(kept: Path, out_dir: Path) -> bool:
+    """Move a kept folder (``vendor/``) that a killed or failed swap left in ``kept``
+    back into ``out_dir``; merged name by name if ``out_dir`` has one again (an order
+    written since). True when nothing of it is left to keep."""
+    if not os.path.lexists(kept):
+        return True
+    target = out_dir / kept.name
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if not os.path.lexists(target):
+            os.rename(kept, target)
+            return True
+        if kept.is_symlink() or not kept.is_dir() or target.is_symlink() \
+                or not target.is_dir():
+            return False
+        for item in sorted(kept.iterdir()):
+            if item.name == LOCK_NAME:  # an earlier version's lock file: nothing to keep
+                item.unlink()
+            elif not os.path.lexists(target / item.name):
+                os.rename(item, target / item.name)
+        os.rmdir(kept)  # only if empty: a name taken meanwhile in both keeps it all
+    except OSError:
+        return False
+    return True
 
 
 def _running(pid: int) -> bool:
@@ -536,9 +620,9 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _replace_folder(out_dir: Path, payload: dict[str, bytes], keep=()):
-    """Replace ``out_dir`` with ``payload`` ({relative path: bytes}); keep ``keep`` subfolders."""
+def _replace_folder(out_dir: Path, payload: dict[str, bytes]):
+    """Replace ``out_dir`` with ``payload`` ({relative path: bytes}); ``vendor/`` stays."""
     with _Staging(out_dir) as staging:
         for relative, data in payload.items():
             staging.write(relative, data)
-        staging.commit(keep=keep)
+        staging.commit()

@@ -39,7 +39,7 @@ from pathlib import Path
 
 from leaflets import __version__
 from leaflets.budget import Pricer, sheet_note, sheet_words, thousand_won, won
-from leaflets.build import PreflightFailed, imposed_files, render_files
+from leaflets.build import PreflightFailed, imposed_files, render_files, restore_output
 from leaflets.content import load_content
 from leaflets.errors import DataError, DataErrors
 from leaflets.ledger import LOCK_TIMEOUT, Ledger, OrderLine, RunLine, bundle_hash
@@ -102,6 +102,7 @@ def make_package(data_path, production_path, out_dir, ledger_path=None, *,
     date = datetime.date.fromisoformat(build_date())
 
     with locked(vendor, ledger.timeout if ledger else LOCK_TIMEOUT):
+        restore_output(Path(out_dir))  # the orders of a build killed while swapping
         sweep(vendor)
         with ledger.transaction() if ledger else contextlib.nullcontext() as book:
             if book is not None and not reorder:

@@ -3,9 +3,10 @@
 Why, after a SIGKILL at any point, an order is either complete and recorded or,
 once the next run has looked, gone:
 
-1. Whoever has anything in progress in ``vendor/`` holds ``vendor/.lock`` (flock)
-   the whole time. The kernel releases the lock when its holder dies, so whatever
-   in-progress state the next holder finds belongs to a dead run.
+1. Whoever has anything in progress in ``vendor/`` holds the vendor lock (flock on
+   ``.<out>.vendor.lock`` beside the output folder, see :func:`lock_file`) the whole
+   time. The kernel releases the lock when its holder dies, so whatever in-progress
+   state the next holder finds belongs to a dead run.
 2. Holding that lock and the ledger's write transaction, the package is written to
    a staging folder ``.<name>.new-*`` and the zip to ``.<name>.zip.*``, each file
    fsynced. No order ever has such a name; any found later is removed.
@@ -24,6 +25,16 @@ once the next run has looked, gone:
 
 A run that fails without dying (full disk, locked ledger, Ctrl+C) removes, in the
 same way, only the files it created itself and never a name it did not create.
+
+Why the lock lives beside the output folder and not in ``vendor/``: a build swaps
+the whole output folder (``leaflets.build``) and carries ``vendor/`` over into the
+new one. It does so holding this same lock, so no order can be written into the
+old output between the carrying over and the swap (it would be deleted with the
+old output although the ledger records it). A lock file inside the swapped folder
+would be replaced (a copy) or moved away (a rename) by that swap, and a package
+that arrives in between would create a fresh ``vendor/`` and lock in the old
+output; beside the output, the lock file is never swapped. ``vendor/`` itself is
+created under the lock, by :func:`place`, only when an order is written.
 """
 
 from __future__ import annotations
@@ -41,31 +52,42 @@ from leaflets.errors import OutputError
 from leaflets.ledger import LOCK_TIMEOUT, Ledger, LedgerBusy, Transaction
 from leaflets.shared import wait_for_lock
 
-LOCK_NAME = ".lock"
+LOCK_NAME = ".lock"  # the lock file inside vendor/ of earlier versions
+LOCK_SUFFIX = ".lock"
 PENDING = ".pending"
 STAGES = ("staged", "zipped", "marked", "placed", "committed")  # what ``at`` is told
 
 
+def lock_file(vendor: Path) -> Path:
+    """``<parent>/.<out>.vendor.lock`` for ``<parent>/<out>/vendor``: outside the folder a
+    build swaps, so its inode never changes under a waiting process."""
+    vendor = Path(vendor)
+    out = vendor.parent.resolve()
+    return out.parent / f".{out.name}.{vendor.name}{LOCK_SUFFIX}"
+
+
 @contextlib.contextmanager
 def locked(vendor: Path, timeout: float = LOCK_TIMEOUT):
-    """Hold ``vendor/.lock``: the one writer of ``vendor/`` until the block ends."""
+    """Hold the vendor lock: the one writer of ``vendor/`` (and the one build swapping
+    its output folder) until the block ends. ``vendor/`` need not exist."""
+    path = lock_file(vendor)
     try:
-        vendor.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise _output_error(vendor, error) from None
     deadline = time.monotonic() + timeout
     while True:
         try:
-            handle = os.open(vendor / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
+            handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         except OSError as error:
             raise _output_error(vendor, error) from None
         try:
             wait_for_lock(handle, deadline, lambda: LedgerBusy(
                 f"인쇄소 묶음 폴더 '{vendor}'에 다른 작업이 {timeout:g}초 넘게 쓰고 "
                 "있습니다. 그 작업이 끝난 뒤 다시 해 주세요"), pause=0.05)
-            # A build swaps dist/ for a copy: a lock on the old file guards nothing.
+            # Someone removed the lock file meanwhile: a lock on the old one guards nothing.
             try:
-                current = os.fstat(handle).st_ino == os.stat(vendor / LOCK_NAME).st_ino
+                current = os.fstat(handle).st_ino == os.stat(path).st_ino
             except FileNotFoundError:
                 current = False
             if current:
@@ -123,6 +145,7 @@ def place(vendor: Path, name: str, files: dict[str, bytes], archive: bytes,
     staging, temporary = vendor / f".{name}.new-{token}", vendor / f".{name}.zip.{token}"
     mine: dict[Path, int] = {}  # final name -> inode of what this call wrote for it
     try:
+        vendor.mkdir(parents=True, exist_ok=True)
         os.mkdir(staging)
         mine[folder] = _inode(staging)
         for relative, data in sorted(files.items()):
