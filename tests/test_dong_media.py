@@ -86,9 +86,9 @@ def test_a_dong_name_too_long_for_the_sms_stops_build_and_check_naming_it(tmp_pa
     result = cli("build", "--dong", LONG, "--dongs", str(dongs), "--out", str(out),
                  "--no-cache")
     assert result.returncode == 2, result.stderr
-    assert f"dongs[1] ({LONG}).centre" in result.stderr and "105바이트로 90바이트를 15바이트" \
+    assert f"dongs[1] ({LONG}).centre" in result.stderr and "97바이트로 90바이트를 7바이트" \
         in result.stderr, result.stderr
-    assert "20바이트(한글 10자) 이하" in result.stderr
+    assert "28바이트(한글 14자) 이하" in result.stderr
     assert not out.exists()
     checked = cli("check", "--dongs", str(dongs))
     assert checked.returncode == 2 and f"dongs[1] ({LONG}).centre" in checked.stderr

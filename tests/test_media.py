@@ -58,7 +58,10 @@ def test_sms_and_lms_fit_their_byte_limits_and_carry_the_fees(default_content):
         assert f"{fee.counter:,}원" in lms
     for step in default_content.poster.howto.steps:
         assert step.replace("**", "") in lms
-    assert "**" not in lms and default_content.service.url in files["sms.txt"].decode()
+    sms = files["sms.txt"].decode()
+    # The address as phones link it (no "http://"), the free fee as text writes it.
+    assert "**" not in lms and sms.endswith(" www.minwon.go.kr") and "://" not in sms
+    assert "무료(창구" in sms and "무 료" not in sms
 
 
 @pytest.mark.parametrize("extra, fits", [(0, True), (1, False)])

@@ -38,6 +38,7 @@ class Facts:
 
     service: str
     url: str
+    short_url: str  # the address without "http://" and a final "/": phones link it as well
     publisher: str
     headline: str  # one line
     lead: str
@@ -64,6 +65,21 @@ def plain(text: str) -> str:
     return " ".join(text.replace(BOLD, "").split())
 
 
+def unspaced(label: str) -> str:
+    """A label letter-spaced for print ("무 료") as text media write it ("무료");
+    a label of words ("수수료 없음") stays as it is."""
+    parts = label.split()
+    return "".join(parts) if len(parts) > 1 and all(len(p) == 1 for p in parts) else label
+
+
+def bare_url(url: str) -> str:
+    """``url`` as a text message shows it: no scheme, no final slash
+    ("http://www.minwon.go.kr/" -> "www.minwon.go.kr")."""
+    for scheme in ("https://", "http://"):
+        url = url.removeprefix(scheme)
+    return url.rstrip("/")
+
+
 def plan_facts(content: Content, dong: Dong | None = None) -> Facts:
     """The facts of ``content`` for the media (the poster's wording); with ``dong``,
     those of its edition (its name and block instead of the 구's desk)."""
@@ -71,11 +87,12 @@ def plan_facts(content: Content, dong: Dong | None = None) -> Facts:
     howto = content.poster.howto  # the shared [howto] with the poster's own wording
 
     def won(amount: int) -> str:
-        return plain(table.free_label) if amount == 0 else f"{amount:,}원"
+        return unspaced(plain(table.free_label)) if amount == 0 else f"{amount:,}원"
 
     return Facts(
         service=plain(content.service.name),
         url=content.service.url,
+        short_url=bare_url(content.service.url),
         publisher=plain(content.service.publisher),
         headline=plain(content.poster.headline),
         lead=plain(content.poster.lead),
