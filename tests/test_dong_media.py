@@ -170,3 +170,14 @@ def test_media_only_refreshes_the_dong_editions_media_and_keeps_the_rest(built, 
     paths = [entry["path"] for entry in manifest["artifacts"]]
     assert len(paths) == len(set(paths))
     assert "dongs/옥수동/print/poster-a4.pdf" in paths and "dongs/옥수동/media/lms.txt" in paths
+
+
+def test_every_shipped_dong_sends_its_sms_within_90_bytes(default_content):
+    """The project's own dongs.toml builds --all-dongs: each 동's SMS, headed by its
+    주민센터 name (the longest is 21 bytes), fits."""
+    from leaflets.media.plan import GATEWAY_CODEC, SMS_BYTES
+    from leaflets.project import DEFAULT_DONGS
+
+    for dong in load_dongs(DEFAULT_DONGS).dongs:
+        sms = texts(dong_media_files(default_content, dong))["sms.txt"].decode()
+        assert dong.name in sms and len(sms.encode(GATEWAY_CODEC)) <= SMS_BYTES, dong.name
