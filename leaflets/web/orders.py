@@ -7,6 +7,7 @@ from flask import abort, render_template, request, send_file
 from leaflets.diff import field_changes
 from leaflets.errors import LeafletsError
 from leaflets.ledger import baseline
+from leaflets.production import load_production
 from leaflets.web.common import Site, login_required
 
 
@@ -19,10 +20,16 @@ def register(app, site: Site) -> None:
         from leaflets.package import make_package
 
         if request.method == "POST":
+            def packaged(renderer):
+                return make_package(site.data, site.production, site.out, site.ledger,
+                                    renderer=renderer)
+
             try:
-                with site.lock:
-                    result = make_package(site.data, site.production, site.out, site.ledger,
-                                          renderer=site.renderer())
+                # On the render pool, like every other render: a package takes one of its
+                # workers, so previews still get the other and the CPU is not oversubscribed.
+                with site.lock:  # one package at a time in this process
+                    output = load_production(site.production).output
+                    result = site.renders.run(packaged, output=output)
             except LeafletsError as wrong:
                 abort(400, str(wrong))
             # Already ordered (a second click): the same zip, nothing new recorded.
