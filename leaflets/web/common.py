@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from flask import abort, g, redirect, request, send_file, url_for
+from flask import abort, g, redirect, request, send_file, session, url_for
 
 from leaflets.admission import EditionChecker
 from leaflets.content import load_content
@@ -26,8 +26,8 @@ from leaflets.ledger import Ledger
 from leaflets.preflight import CHECKS
 from leaflets.production import load_production
 from leaflets.products import PRODUCTS
-from leaflets.render import Renderer, rasterize
-from leaflets.renderpool import RenderPool
+from leaflets.render import rasterize
+from leaflets.renderpool import RenderPool, Superseded
 from leaflets.users import UserStore
 
 PREVIEW_DPI = 80
@@ -57,19 +57,9 @@ class Site:
     ledger: Ledger
     renders: RenderPool
     checker: EditionChecker  # a 동 save is accepted only if it builds
-    lock: threading.RLock = field(default_factory=threading.RLock)  # the package renders
-    _renderer: Renderer | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock)  # one package at a time
     _dongs_read: dict = field(default_factory=lambda: {"states": None, "known": None})
     _dongs_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def renderer(self) -> Renderer:
-        """The package view's own Renderer (call under ``lock``), for production.toml's
-        output condition as it is now."""
-        output = load_production(self.production).output
-        with self.lock:
-            if self._renderer is None or self._renderer.output != output:
-                self._renderer = Renderer(output=output)
-            return self._renderer
 
     def print_file(self, content, product: str) -> bytes:
         """``product``'s print file as ``leaflets build`` makes it: rendered for
@@ -137,18 +127,27 @@ class Site:
     def live_preview(self, content, product: str, page: int, dong=None) -> str:
         """Render one page of ``content`` (validated in memory, never saved) for an
         edit form's live preview; return its token for :meth:`live_png`. The same
-        content, page and 동 block give the same token and are rendered once."""
+        content, page and 동 block give the same token and are rendered once.
+
+        On the pool's live lane, as a draft (an untagged PDF that only this picture
+        reads). A newer preview from the same session supersedes this one: it is then
+        skipped or stopped and the answer is 409 (the page has stopped waiting)."""
         owner = dong.name if dong else ""
         token = hashlib.sha256("\x1f".join(
             [content.sha256, product, str(page), dong.fingerprint if dong else ""]
         ).encode()).hexdigest()[:32]
+        key = ("live", token)
 
         def png(renderer) -> tuple[bytes, str]:
-            pdf = renderer.render(content, product, "screen", dong).pdf
+            pdf = renderer.render(content, product, "screen", dong, draft=True).pdf
+            self.renders.wanted(key)  # typed again meanwhile: skip the picture
             image, = rasterize(pdf, LIVE_DPI, pages=[page])
-            return _png_bytes(image), owner
+            return _png_bytes(image, compress_level=1), owner  # speed over a few bytes
 
-        self.renders.cached(("live", token), png)
+        try:
+            self.renders.latest(session.get("sid", ""), key, png)
+        except Superseded:
+            abort(409, "새로 입력한 내용의 미리보기를 만들고 있습니다.")
         return token
 
     def live_png(self, token: str):
@@ -252,7 +251,7 @@ def secret_key(instance: Path) -> bytes:
     return hashlib.sha256(path.read_bytes()).digest()
 
 
-def _png_bytes(image) -> bytes:
+def _png_bytes(image, compress_level: int = 6) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, "PNG")
+    image.save(buffer, "PNG", compress_level=compress_level)
     return buffer.getvalue()

@@ -1,6 +1,8 @@
 // Live preview for the edit forms (fees, a 동's block): a moment after the last
 // keystroke the form is sent, unsaved, to the form's data-live address, which answers
 // with a preview image's address or with the problems to show next to their inputs.
+// A newer request cancels the one still on its way (the server then skips or stops
+// that render), so a preview never waits behind an outdated one.
 // Without this script the form works as before: saving shows the saved preview.
 (function () {
   "use strict";
@@ -13,6 +15,7 @@
   var delay = parseInt(form.getAttribute("data-live-delay"), 10) || 350;
   var timer = null;
   var asked = 0;
+  var pending = null; // the AbortController of the request on its way, if any
 
   function clearMarks() {
     var marked = form.querySelectorAll("[aria-invalid]");
@@ -48,14 +51,23 @@
   function refresh() {
     var number = ++asked;
     var data = new FormData(form);
+    var options = {method: "POST", body: data, credentials: "same-origin"};
     data.delete("image"); // a picture is previewed once saved
+    if (pending) {
+      pending.abort(); // superseded: its answer is not wanted any more
+    }
+    pending = window.AbortController ? new AbortController() : null;
+    if (pending) {
+      options.signal = pending.signal;
+    }
     state.textContent = "미리보기를 만드는 중…";
-    fetch(form.getAttribute("data-live"), {method: "POST", body: data, credentials: "same-origin"})
+    fetch(form.getAttribute("data-live"), options)
       .then(function (response) { return response.json(); })
       .then(function (answer) {
         if (number !== asked) {
           return; // the user typed again: a newer preview is on its way
         }
+        pending = null;
         var elsewhere = mark(answer.errors || []);
         if (answer.src) {
           image.src = answer.src;
