@@ -166,8 +166,11 @@ def test_parallel_fee_saves_of_one_version_save_exactly_one(server, folder):
     stale = [n for n, (status, page) in enumerate(answers)
              if status == 409 and "다른 사람이 저장했습니다" in page]
     assert len(saved) == 1 and len(stale) == 19, [status for status, _ in answers]
-    for number in stale:  # each refused user sees the value they typed, to enter again
-        assert f"민원창구 {1000 + number * 10:,}원" in answers[number][1]
+    for number in stale:  # each refused user keeps the value they typed, and is told so
+        typed = str(1000 + number * 10)
+        assert _fee_form(answers[number][1])["counter"][0] == typed
+        assert f"민원창구 수수료: 저장된 값 {1000 + saved[0] * 10}, 내 입력 {typed}" \
+            in answers[number][1]
     content = load_content(folder / "minwon24.toml")
     assert content.fees[0].counter == 1000 + saved[0] * 10
 
