@@ -46,7 +46,7 @@ from leaflets.media.printed import print_media_files
 from leaflets.production import Production, load_production
 from leaflets.products import PRODUCTS
 from leaflets.project import DEFAULT_DONGS, DEFAULT_PRODUCTION
-from leaflets.vendor import LOCK_NAME, locked, sweep
+from leaflets.vendor import LOCK_NAME, LOCK_SUFFIX, locked, sweep
 
 if TYPE_CHECKING:  # WeasyPrint takes a third of a second to import: only when rendering
     from leaflets.render import Renderer
@@ -542,9 +542,25 @@ def recover(out_dir: Path):
     """Under the vendor lock: what killed builds left (:func:`restore_output`), then what
     killed packages left in ``vendor/`` (:func:`leaflets.vendor.sweep`)."""
     out_dir = Path(out_dir)
+    if not _left_over(out_dir):  # nothing to do: take no lock, create no lock file
+        return
     with locked(out_dir / VENDOR, SWAP_TIMEOUT):
         restore_output(out_dir)
         sweep(out_dir / VENDOR)
+
+
+def _left_over(out_dir: Path) -> bool:
+    """Whether ``out_dir`` has a ``vendor/`` or a staging folder beside it (what
+    :func:`recover` looks at). A build or package that starts one afterwards takes the
+    lock itself, so looking without it is safe."""
+    if os.path.lexists(out_dir / VENDOR):
+        return True
+    prefix = f".{out_dir.name}."
+    try:
+        return any(entry.name.startswith(prefix) and not entry.name.endswith(LOCK_SUFFIX)
+                   for entry in out_dir.resolve().parent.iterdir())
+    except OSError:
+        return False
 
 
 def restore_output(out_dir: Path):
