@@ -185,7 +185,7 @@ def test_editions_cached_by_worker_processes_are_read_back(tmp_path, data_file):
     build(data, tmp_path / "dist", dongs_path=dongs, all_dongs=True, jobs=2,
           cache_dir=tmp_path / "cache")  # three 동 over two workers: whole editions
     entries = {p.name: p.stat().st_ino for p in (tmp_path / "cache").glob("*.json")}
-    assert len(entries) == 5  # the 구, the common pages, three 동
+    assert len(entries) == 8  # the 구, the common pages, three 동 and their three media
     result = build(data, tmp_path / "again", dongs_path=dongs, all_dongs=True, jobs=2,
                    cache_dir=tmp_path / "cache")
     # Nothing was rendered again: a new entry would replace its file (a new inode).
