@@ -135,7 +135,6 @@ def cmd_build(args) -> int:
         leaflets build --media-only     → media/ (문자·배너·소식지·배너기)만
     """
     from leaflets.build import PreflightFailed, build, previous_dongs
-    from leaflets.preflight import format_report
 
     started = time.perf_counter()
     if args.media_only:
@@ -157,34 +156,45 @@ def cmd_build(args) -> int:
                            dong_names=names + kept, all_dongs=args.all_dongs,
                            jobs=args.jobs, progress=progress, cache_dir=cache)
     except PreflightFailed as failure:
-        for report in failure.reports:
-            print(format_report(report), file=sys.stderr)
-        print(f"오류: {failure}", file=sys.stderr)
-        print("아무 파일도 바꾸지 않았습니다.", file=sys.stderr)
-        return EXIT_FAIL
+        return _preflight_failed(failure)
     elapsed = time.perf_counter() - started
     print(f"완료: {len(result.artifacts)}개 파일을 {result.out_dir}/ 에 만들었습니다 "
           f"({elapsed:.1f}초).")
-    editions = {}
-    for artifact in result.artifacts:
-        if artifact.dong:
-            editions[artifact.dong] = editions.get(artifact.dong, 0) + 1
-            continue
-        side = f" {artifact.side}" if artifact.side else ""
-        print(f"  {artifact.path:<22} {artifact.kind:<10} {artifact.product}{side}")
-    if editions:
-        print(f"  동 홍보물 {len(editions)}개 동 (dongs/동 이름/): "
-              + ", ".join(f"{name} {count}개" for name, count in editions.items()))
+    _list_built(result.artifacts, "동 홍보물", "dongs/동 이름/")
     if kept:
         print(f"  이미 있던 동 홍보물 {len(kept)}곳도 새 내용으로 다시 만들었습니다 "
               "(없애려면 --clean).")
     return EXIT_OK
 
 
+def _preflight_failed(failure) -> int:
+    """Print each failed preflight report and say that nothing was written."""
+    from leaflets.preflight import format_report
+
+    for report in failure.reports:
+        print(format_report(report), file=sys.stderr)
+    print(f"오류: {failure}", file=sys.stderr)
+    print("아무 파일도 바꾸지 않았습니다.", file=sys.stderr)
+    return EXIT_FAIL
+
+
+def _list_built(artifacts, editions_label: str, where: str):
+    """One line per file of the 구 edition; the 동 editions counted on one line."""
+    editions = {}
+    for artifact in artifacts:
+        if artifact.dong:
+            editions[artifact.dong] = editions.get(artifact.dong, 0) + 1
+            continue
+        side = f" {artifact.side}" if artifact.side else ""
+        print(f"  {artifact.path:<30} {artifact.kind:<11} {artifact.product}{side}")
+    if editions:
+        print(f"  {editions_label} {len(editions)}개 동 ({where}): "
+              + ", ".join(f"{name} {count}개" for name, count in editions.items()))
+
+
 def _build_media(args, started) -> int:
     """``build --media-only``: the media/ folder alone, the rest of the output kept."""
     from leaflets.build import PreflightFailed, build_media
-    from leaflets.preflight import format_report
 
     if args.dong or args.clean:
         print("오류: --media-only 는 --dong·--clean 과 함께 쓸 수 없습니다 (동 홍보물이 "
@@ -196,23 +206,11 @@ def _build_media(args, started) -> int:
             result = build_media(args.data, args.out, args.production,
                                  dongs_path=args.dongs, all_dongs=args.all_dongs)
     except PreflightFailed as failure:
-        for report in failure.reports:
-            print(format_report(report), file=sys.stderr)
-        print(f"오류: {failure}", file=sys.stderr)
-        print("아무 파일도 바꾸지 않았습니다.", file=sys.stderr)
-        return EXIT_FAIL
+        return _preflight_failed(failure)
     elapsed = time.perf_counter() - started
     print(f"완료: 매체 파일 {len(result.artifacts)}개를 {result.out_dir}/media/ 에 만들었습니다 "
           f"({elapsed:.1f}초). 포스터·리플릿은 다시 만들지 않았습니다.")
-    editions = {}
-    for artifact in result.artifacts:
-        if artifact.dong:
-            editions[artifact.dong] = editions.get(artifact.dong, 0) + 1
-            continue
-        print(f"  {artifact.path:<30} {artifact.kind:<11} {artifact.product}")
-    if editions:
-        print(f"  동 홍보물의 매체 {len(editions)}개 동 (dongs/동 이름/media/): "
-              + ", ".join(f"{name} {count}개" for name, count in editions.items()))
+    _list_built(result.artifacts, "동 홍보물의 매체", "dongs/동 이름/media/")
     return EXIT_OK
 
 
