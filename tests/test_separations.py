@@ -120,7 +120,7 @@ def test_slug_is_on_the_black_plate_alone(name, prints, plates):
             assert _ink(separations[plate], box)[1] == 0, (name, index + 1, plate)
 
 
-def _word_boxes(pdf: bytes, word: str):
+def _word_boxes(pdf: bytes, word: str, dpi: int = DPI):
     """Pixel boxes (left, top, right, bottom) of each occurrence of ``word`` on page 1."""
     document = pypdfium2.PdfDocument(pdf)
     text = document[0].get_textpage()
@@ -132,7 +132,7 @@ def _word_boxes(pdf: bytes, word: str):
         left = min(b[0] for b in boxes) - media[0]
         right = max(b[2] for b in boxes) - media[0]
         top, bottom = media[3] - max(b[3] for b in boxes), media[3] - min(b[1] for b in boxes)
-        yield tuple(round(v / 72 * DPI) for v in (left, top, right, bottom))
+        yield tuple(round(v / 72 * dpi) for v in (left, top, right, bottom))
 
 
 def test_k100_text_overprints_the_tint_under_it(content, prints, plates):
@@ -294,3 +294,35 @@ def test_office_sheet_marks_on_every_plate_and_its_slug_on_black_alone(content, 
         assert _ink(inks["Black"], (left, top, right, bottom))[1] > 0.95, side.label
         for plate in ("Cyan", "Magenta", "Yellow"):
             assert _ink(inks[plate], (left, top, right, bottom))[1] == 0, (side.label, plate)
+
+
+@pytest.mark.parametrize("kind", ["office", "press"])
+def test_k100_text_still_overprints_on_imposed_and_office_sheets(kind, content, prints,
+                                                                 tmp_path):
+    """The poster placed on its press sheet and on its office sheet, separated: under the
+    K100 text of the fee table's tinted row the cyan plate keeps its tint (the placed
+    page's overprint settings travel with it), as on the print file itself."""
+    from leaflets.impose.pdf import impose
+    from leaflets.impose.plan import choose, plan_office
+
+    production = load_production(DEFAULT_PRODUCTION)
+    run = production.run("poster-a4")
+    piece, bleed = content.trim_mm("poster-a4"), content.bleed_mm("poster-a4")
+    plan = (plan_office(run, production.office_sheet, piece, bleed) if kind == "office"
+            else choose(run, production, piece, bleed))
+    sheet = impose(plan, prints["poster-a4"].pdf,
+                   Renderer().render_sheet(plan, "A4 포스터", content.sha256))
+    source = tmp_path / "sheet.pdf"
+    source.write_bytes(sheet)
+    dpi = 150 if kind == "office" else 72
+    subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiffsep",
+                    f"-r{dpi}", "-dFirstPage=1", "-dLastPage=1",
+                    f"-sOutputFile={tmp_path}/sheet-%d.tif", str(source)], check=True)
+    inks = {plate: Image.open(tmp_path / f"sheet-1({plate}).tif").convert("L").point(
+        lambda v: 255 - v) for plate in PLATES}
+    word = content.fees[1].document.replace(" ", "")
+    boxes = [box for box in _word_boxes(sheet, word, dpi) if _ink(inks["Cyan"], box)[1] > 0]
+    assert boxes, "no copy of the tinted row found on the sheet"
+    for box in boxes:  # every copy on the sheet
+        assert _ink(inks["Black"], box)[1] > 0.9, box
+        assert _ink(inks["Cyan"], box)[0] > 0.03, ("the K text knocks out the tint", box)
