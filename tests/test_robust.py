@@ -194,11 +194,19 @@ def _workers(pid: int) -> set[int]:
     return found
 
 
+def _as_from_a_terminal():
+    """In the child: Ctrl+C's default action, as a command typed at a terminal has it.
+    A test run started in the background (``cmd &`` without job control) ignores
+    SIGINT, and its children would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_batch(project, out):
     """``build --all-dongs`` in the background, once its workers are rendering."""
     process = subprocess.Popen(
         _leaflets(project, "build", "--all-dongs", "--no-cache", "--jobs=2", f"--out={out}"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=project)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=project,
+        preexec_fn=_as_from_a_terminal)
     deadline = time.monotonic() + 120
     workers = set()
     while time.monotonic() < deadline and process.poll() is None:
@@ -339,6 +347,7 @@ def test_a_full_disk_is_a_message_and_the_previous_output_stays(project, small_d
 def test_ctrl_c_at_the_password_prompt(project):
     pid, terminal = pty.fork()
     if pid == 0:  # the child: the pty is its controlling terminal, as in a real session
+        _as_from_a_terminal()
         os.execv(sys.executable, _leaflets(project, "user", "add", "민원여권과", "--role=admin"))
     seen = b""
     deadline = time.monotonic() + 60
