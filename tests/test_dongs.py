@@ -57,7 +57,10 @@ def test_all_dongs_builds_17_complete_editions(all_dongs):
         assert kinds == sorted([
             ("poster-a4", "proof-pdf"), ("poster-a4", "proof-png"), ("poster-a4", "print"),
             ("poster-a4", "office"), ("pocket", "proof-pdf"), ("pocket", "proof-png"),
-            ("pocket", "proof-png"), ("pocket", "print"), ("pocket", "office")])
+            ("pocket", "proof-png"), ("pocket", "print"), ("pocket", "office"),
+            # the media that name the 동 (issue 18): 문자, e-메일, 소식지 texts and block
+            ("media", "sms"), ("media", "lms"), ("media", "email"), ("media", "newsletter"),
+            ("media", "newsletter"), ("newsletter", "print-media")])
         assert all(e["preflight"] == "passed" for e in entries if e["kind"] == "print")
     # The build checks 동 files by parts and writes "passed"; a sample of them must also
     # pass when checked whole by the command a vendor would run (all 34 would take long).
