@@ -268,7 +268,7 @@ def _band(size, inner, line: int) -> Image.Image:
 def _most_common(image: Image.Image, mask: Image.Image) -> tuple[int, int, int]:
     """The colour ``mask`` covers most: the paper or tint the frame crosses."""
     box = mask.getbbox() or (0, 0, 1, 1)
-    pixels, chosen = image.crop(box).getdata(), mask.crop(box).getdata()
+    pixels, chosen = image.crop(box).get_flattened_data(), mask.crop(box).get_flattened_data()
     counts = Counter(p for p, m in zip(pixels, chosen, strict=True) if m)
     return counts.most_common(1)[0][0] if counts else (255, 255, 255)
 

@@ -34,7 +34,7 @@ def test_a_centre_too_long_for_the_sms_marks_the_centre_input_in_korean(site):  
     field = re.search(r'<input [^>]*id="f-centre"[^>]*>', page).group(0)
     assert 'aria-invalid="true"' in field and LONG_CENTRE in field  # kept as typed
     said = re.search(r'<span class="field-error" id="err-f-centre">(.*?)</span>', page).group(1)
-    assert "90바이트를 20바이트 넘습니다" in said and "한글 10자" in said
+    assert "90바이트를 12바이트 넘습니다" in said and "한글 14자" in said
     assert "옥수동 · 주민센터 이름" in page
     texts = re.sub(r"<[^>]*>", "", page)  # what the page says, without its markup
     assert "dongs[" not in texts and "centre" not in texts
